@@ -1,0 +1,1 @@
+extern int zk_text_placeholder; int zk_text_placeholder;
