@@ -1,0 +1,414 @@
+/*
+ * d_dns.c - DNS over UDP and TCP on the daemon's loop.
+ *
+ * Every query goes through dns_query_process(), which answers in-zone names
+ * from the registry. Out-of-zone names come back as DNS_VERDICT_FORWARD and
+ * go upstream through c-ares (d_forward.c); the upstream's answer is relayed
+ * with the client's query ID restored, cut to the client's UDP size with TC
+ * set when it does not fit, and SERVFAIL when no upstream answers.
+ *
+ * UDP replies use uv_udp_try_send: a reply that the socket buffer cannot
+ * take is dropped (the client retries), never queued without bound. A TCP
+ * connection is bounded by one frame of input, a cap on replies waiting to
+ * be written and on forwards in flight, and an idle timer.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "d_addr.h"
+#include "d_log.h"
+#include "d_server.h"
+
+#define DNS_TCP_MAX_PENDING 64
+#define DNS_HDR 12
+
+static uint8_t dns__out[65535 + 2];
+
+/* ---- wire helpers for relayed answers ---------------------------------- */
+
+/* Offset just past the question section of msg, or 0 if it does not parse. */
+static size_t dns__question_end(const uint8_t *msg, size_t len)
+{
+    size_t off = DNS_HDR;
+    unsigned qd = (unsigned)(msg[4] << 8 | msg[5]);
+    for (unsigned q = 0; q < qd; q++) {
+        while (off < len && msg[off] != 0) {
+            if ((msg[off] & 0xc0) == 0xc0) {
+                off += 1;
+                break;
+            }
+            off += (size_t)msg[off] + 1;
+        }
+        off += 1 + 4;
+        if (off > len)
+            return 0;
+    }
+    return off;
+}
+
+/* The UDP payload size the requester can take: 512, or its EDNS size. */
+static size_t dns__udp_limit(const uint8_t *q, size_t len, size_t max)
+{
+    size_t off = dns__question_end(q, len);
+    unsigned an = (unsigned)(q[6] << 8 | q[7]), ns = (unsigned)(q[8] << 8 | q[9]);
+    unsigned ar = (unsigned)(q[10] << 8 | q[11]);
+    if (off == 0 || an || ns || ar == 0 || off + 11 > len)
+        return 512;
+    if (q[off] != 0 || q[off + 1] != 0 || q[off + 2] != 41) /* root name, type OPT */
+        return 512;
+    size_t sz = (size_t)(q[off + 3] << 8 | q[off + 4]);
+    if (sz < 512)
+        sz = 512;
+    return sz < max ? sz : max;
+}
+
+/* Builds the client's reply from an upstream answer (NULL: SERVFAIL). */
+static size_t dns__relay(const uint8_t *q, size_t qlen, const uint8_t *resp, size_t rlen,
+                         size_t limit, uint8_t *out)
+{
+    size_t n = 0;
+    if (resp == NULL || rlen < DNS_HDR || rlen > 65535) {
+        if (dns_servfail(q, qlen, out, 65535, &n) < 0)
+            return 0;
+        return n;
+    }
+    memcpy(out, resp, rlen);
+    out[0] = q[0];
+    out[1] = q[1];
+    if (rlen <= limit)
+        return rlen;
+    size_t qend = dns__question_end(out, rlen);
+    if (qend == 0 || qend > limit)
+        return 0;
+    out[2] |= 0x02; /* TC: the client retries over TCP and gets it whole */
+    memset(out + 6, 0, 6);
+    return qend;
+}
+
+/* ---- UDP ----------------------------------------------------------------- */
+
+typedef struct udp_fwd {
+    zkd_listener *l;
+    struct sockaddr_storage peer;
+    size_t limit;
+    size_t qlen;
+    uint8_t q[];
+} udp_fwd;
+
+static void udp__send(zkd_listener *l, const struct sockaddr *peer, const uint8_t *p, size_t n)
+{
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+    int rc = uv_udp_try_send(&l->h.udp, &b, 1, peer);
+    if (rc < 0)
+        zkd_debug("dns: udp reply dropped: %s", uv_strerror(rc));
+}
+
+static void udp__on_forwarded(void *ctx, const uint8_t *resp, size_t len)
+{
+    udp_fwd *f = ctx;
+    if (!f->l->d->stopping) {
+        size_t n = dns__relay(f->q, f->qlen, resp, len, f->limit, dns__out);
+        if (n)
+            udp__send(f->l, (struct sockaddr *)&f->peer, dns__out, n);
+    }
+    free(f);
+}
+
+static void udp__forward(zkd_listener *l, const uint8_t *q, size_t len, const struct sockaddr *peer)
+{
+    zkd *d = l->d;
+    udp_fwd *f = malloc(sizeof(*f) + len);
+    if (f == NULL)
+        return;
+    f->l = l;
+    memcpy(&f->peer, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                        : sizeof(struct sockaddr_in));
+    f->limit = dns__udp_limit(q, len, d->conf->dns_max_udp);
+    f->qlen = len;
+    memcpy(f->q, q, len);
+    if (!d->fwd_ready || zkd_forward_query(&d->fwd, q, len, udp__on_forwarded, f) < 0)
+        udp__on_forwarded(f, NULL, 0);
+}
+
+static void udp__alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)hint;
+    static char in[65536];
+    (void)h;
+    *buf = uv_buf_init(in, sizeof(in));
+}
+
+static void udp__on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
+                         const struct sockaddr *peer, unsigned flags)
+{
+    zkd_listener *l = h->data;
+    if (n <= 0 || peer == NULL || (flags & UV_UDP_PARTIAL) || l->d->stopping)
+        return;
+    size_t out_len = 0;
+    const uint8_t *q = (const uint8_t *)buf->base;
+    int v = dns_query_process(l->d->zone, q, (size_t)n, DNS_TRANSPORT_UDP, dns__out,
+                              sizeof(dns__out), &out_len);
+    if (v == DNS_VERDICT_ANSWER && out_len)
+        udp__send(l, peer, dns__out, out_len);
+    else if (v == DNS_VERDICT_FORWARD)
+        udp__forward(l, q, (size_t)n, peer);
+}
+
+static int dns__listen_udp(zkd *d, const struct sockaddr *sa, char *bound, size_t blen)
+{
+    zkd_listener *l = zkd_listener_new(d, ZKD_LISTEN_DNS_UDP);
+    if (l == NULL)
+        return -ENOMEM;
+    int rc = uv_udp_init(d->loop, &l->h.udp);
+    if (rc == 0)
+        rc = uv_udp_bind(&l->h.udp, sa, 0);
+    if (rc == 0)
+        rc = uv_udp_recv_start(&l->h.udp, udp__alloc, udp__on_recv);
+    if (rc == 0)
+        rc = zkd_addr_local(&l->h.handle, bound, blen);
+    return rc;
+}
+
+/* ---- TCP ------------------------------------------------------------------ */
+
+typedef struct dconn {
+    zkd *d;
+    uv_tcp_t tcp;
+    uv_timer_t idle;
+    uint8_t in[65537];
+    size_t in_len;
+    size_t pending;     /* writes and forwards not finished */
+    int refs;           /* tcp handle, timer, pending callbacks */
+    int closed;
+    struct dconn *prev, *next;
+} dconn;
+
+typedef struct dconn_write {
+    uv_write_t req;
+    dconn *c;
+    uint8_t data[];
+} dconn_write;
+
+typedef struct tcp_fwd {
+    dconn *c;
+    size_t qlen;
+    uint8_t q[];
+} tcp_fwd;
+
+static dconn *dconn__all;
+
+static void dconn__process(dconn *c);
+
+static void dconn__unref(dconn *c)
+{
+    if (--c->refs > 0)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        dconn__all = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c);
+}
+
+static void dconn__on_closed(uv_handle_t *h)
+{
+    dconn__unref(h->data);
+}
+
+static void dconn__close(dconn *c)
+{
+    if (c->closed)
+        return;
+    c->closed = 1;
+    uv_close((uv_handle_t *)&c->tcp, dconn__on_closed);
+    uv_close((uv_handle_t *)&c->idle, dconn__on_closed);
+}
+
+static void dconn__on_idle(uv_timer_t *t)
+{
+    dconn__close(t->data);
+}
+
+static void dconn__on_write(uv_write_t *req, int status)
+{
+    dconn_write *w = (dconn_write *)req;
+    dconn *c = w->c;
+    free(w);
+    c->pending--;
+    if (status < 0)
+        dconn__close(c);
+    else if (!c->closed)
+        dconn__process(c);
+    dconn__unref(c);
+}
+
+static void dconn__send(dconn *c, const uint8_t *p, size_t n)
+{
+    dconn_write *w = malloc(sizeof(*w) + n + 2);
+    if (w == NULL) {
+        dconn__close(c);
+        return;
+    }
+    w->c = c;
+    w->data[0] = (uint8_t)(n >> 8);
+    w->data[1] = (uint8_t)n;
+    memcpy(w->data + 2, p, n);
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)(n + 2));
+    c->pending++;
+    c->refs++;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, dconn__on_write) < 0) {
+        c->pending--;
+        c->refs--;
+        free(w);
+        dconn__close(c);
+    }
+}
+
+static void dconn__on_forwarded(void *ctx, const uint8_t *resp, size_t len)
+{
+    tcp_fwd *f = ctx;
+    dconn *c = f->c;
+    c->pending--;
+    if (!c->closed && !c->d->stopping) {
+        size_t n = dns__relay(f->q, f->qlen, resp, len, 65535, dns__out);
+        if (n)
+            dconn__send(c, dns__out, n);
+        dconn__process(c);
+    }
+    free(f);
+    dconn__unref(c);
+}
+
+static void dconn__forward(dconn *c, const uint8_t *q, size_t len)
+{
+    tcp_fwd *f = malloc(sizeof(*f) + len);
+    if (f == NULL)
+        return;
+    f->c = c;
+    f->qlen = len;
+    memcpy(f->q, q, len);
+    c->pending++;
+    c->refs++;
+    if (!c->d->fwd_ready || zkd_forward_query(&c->d->fwd, q, len, dconn__on_forwarded, f) < 0)
+        dconn__on_forwarded(f, NULL, 0);
+}
+
+static void dconn__alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)hint;
+    dconn *c = h->data;
+    *buf = uv_buf_init((char *)c->in + c->in_len, (unsigned)(sizeof(c->in) - c->in_len));
+}
+
+static void dconn__on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Answers every complete frame in the buffer while under the pending cap. */
+static void dconn__process(dconn *c)
+{
+    while (!c->closed && c->in_len >= 2 && c->pending < DNS_TCP_MAX_PENDING) {
+        size_t flen = (size_t)(c->in[0] << 8 | c->in[1]);
+        if (c->in_len < flen + 2)
+            break;
+        size_t out_len = 0;
+        int v = dns_query_process(c->d->zone, c->in + 2, flen, DNS_TRANSPORT_TCP, dns__out,
+                                  sizeof(dns__out), &out_len);
+        if (v == DNS_VERDICT_ANSWER && out_len)
+            dconn__send(c, dns__out, out_len);
+        else if (v == DNS_VERDICT_FORWARD)
+            dconn__forward(c, c->in + 2, flen);
+        memmove(c->in, c->in + flen + 2, c->in_len - flen - 2);
+        c->in_len -= flen + 2;
+    }
+    if (c->closed)
+        return;
+    if (c->pending < DNS_TCP_MAX_PENDING)
+        uv_read_start((uv_stream_t *)&c->tcp, dconn__alloc, dconn__on_read);
+    else
+        uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
+static void dconn__on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    dconn *c = s->data;
+    if (n < 0) {
+        dconn__close(c);
+        return;
+    }
+    c->in_len += (size_t)n;
+    uv_timer_again(&c->idle);
+    dconn__process(c);
+}
+
+static void dconn__on_connection(uv_stream_t *server, int status)
+{
+    zkd_listener *l = server->data;
+    zkd *d = l->d;
+    if (status < 0 || d->stopping)
+        return;
+    dconn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return;
+    c->d = d;
+    uv_tcp_init(d->loop, &c->tcp);
+    uv_timer_init(d->loop, &c->idle);
+    c->tcp.data = c->idle.data = c;
+    c->refs = 2;
+    c->next = dconn__all;
+    if (dconn__all)
+        dconn__all->prev = c;
+    dconn__all = c;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+        dconn__close(c);
+        return;
+    }
+    uint64_t idle = d->conf->dns_tcp_idle_ms ? d->conf->dns_tcp_idle_ms : 10000;
+    uv_timer_start(&c->idle, dconn__on_idle, idle, idle);
+    dconn__process(c);
+}
+
+static int dns__listen_tcp(zkd *d, const struct sockaddr *sa)
+{
+    zkd_listener *l = zkd_listener_new(d, ZKD_LISTEN_DNS_TCP);
+    if (l == NULL)
+        return -ENOMEM;
+    int rc = uv_tcp_init(d->loop, &l->h.tcp);
+    if (rc == 0)
+        rc = uv_tcp_bind(&l->h.tcp, sa, 0);
+    if (rc == 0)
+        rc = uv_listen(&l->h.stream, 128, dconn__on_connection);
+    return rc;
+}
+
+/* Binds UDP first; with port 0 the TCP listener then takes the same port,
+ * so that one address serves both transports as a resolver expects. */
+int zkd_dns_listen(zkd *d, const char *spec)
+{
+    struct sockaddr_storage ss;
+    char bound[128];
+    int rc = zkd_addr_parse(spec, 53, &ss);
+    if (rc == 0)
+        rc = dns__listen_udp(d, (struct sockaddr *)&ss, bound, sizeof(bound));
+    if (rc == 0) {
+        struct sockaddr_storage tcp_ss;
+        zkd_addr_parse(bound, 53, &tcp_ss);
+        rc = dns__listen_tcp(d, (struct sockaddr *)&tcp_ss);
+    }
+    if (rc < 0) {
+        zkd_error("dns: cannot listen on %s: %s", spec, rc == -EINVAL ? "bad address"
+                                                                       : uv_strerror(rc));
+        return rc;
+    }
+    zkd_info("listening: dns udp+tcp %s", bound);
+    return 0;
+}
+
+void zkd_dns_close_all(zkd *d)
+{
+    for (dconn *c = dconn__all; c; c = c->next)
+        if (c->d == d)
+            dconn__close(c);
+}
