@@ -60,24 +60,65 @@ typedef struct zk_conf {
     size_t registry_max_data_bytes; /* registry.max_data_bytes */
 } zk_conf;
 
-/* Fills conf with every default (heap strings; free with conf_free). */
+/* Fills conf with every default (heap strings; free with conf_free).
+ * The session timeouts are already derived from the tick (4000, 40000).
+ * conf is overwritten, not freed first. Returns 0 or -ENOMEM (conf then
+ * holds nothing). */
 int conf_defaults(zk_conf *conf);
 
 /* Reads path into conf (defaults for absent keys). On error returns a
- * negative value and writes "FILE:LINE: reason" into err (errlen bytes). */
+ * negative value and writes "FILE:LINE: reason" into err (errlen bytes).
+ *
+ * conf is output only: it is overwritten, never freed first, so load into
+ * a fresh struct and swap on success (a bad file keeps the old config).
+ * On success the caller owns conf (conf_free); on error conf is zeroed and
+ * holds nothing. Errors: -ENOENT/-EACCES/... when the file cannot be read
+ * ("FILE: reason"), -EINVAL for a syntax or validation error, -ENOMEM.
+ *
+ * After a successful load: every key is in range; listen addresses parse
+ * with conf_addr_parse; dns.domain is lower-case and ends in "." (the dot
+ * is added when missing); zk_min/max_session_timeout_ms are resolved (0 in
+ * the file means 2 and 20 ticks) and min <= max. "@include" works, relative
+ * to the file's directory. Integer literals must fit in 32 bits unless
+ * written with libconfig's L suffix (libconfig 1.5 would wrap them). */
 int conf_load(zk_conf *conf, const char *path, char *err, size_t errlen);
 
-/* Same, from a string (for tests); name is used in messages. */
+/* Same, from a string (for tests); name is used in messages. Includes are
+ * relative to the working directory. */
 int conf_load_string(zk_conf *conf, const char *text, const char *name,
                      char *err, size_t errlen);
 
+/* Frees every string and list item and zeroes conf. A zeroed conf (or one
+ * left by a failed conf_load) is fine. */
 void conf_free(zk_conf *conf);
+
+/* What a listen or upstream address string means. */
+enum conf_addr_kind {
+    CONF_ADDR_INET = 1,     /* "IPV4:PORT" or "[IPV6]:PORT" (dns/zookeeper.listen) */
+    CONF_ADDR_CLIENT = 2,   /* "unix:PATH" or "tcp:IPV4:PORT" / "tcp:[IPV6]:PORT" */
+    CONF_ADDR_UPSTREAM = 3, /* like INET, the port optional (53); bare IPv6 too */
+};
+
+typedef struct conf_addr {
+    int family;         /* AF_INET, AF_INET6 or AF_UNIX */
+    char host[48];      /* numeric address without brackets (INET/INET6) */
+    uint16_t port;      /* 0 = pick a free port */
+    char path[108];     /* socket path (AF_UNIX), relative to the cwd */
+} conf_addr;
+
+/* Parses text as an address of the given kind (enum conf_addr_kind). Hosts
+ * are numeric (no name lookup; no IPv6 scope ids); ports 0-65535; a unix
+ * path is non-empty and fits sockaddr_un. Returns 0, or -EINVAL with a
+ * reason in why (whylen bytes; why may be NULL). */
+int conf_addr_parse(const char *text, int kind, conf_addr *out,
+                    char *why, size_t whylen);
 
 /* "error", "warn", "info", "debug" */
 const char *conf_log_level_name(conf_log_level level);
 
 /* Writes every key of the schema with type, range and default as Markdown
- * table rows (for the README and `zonekeeperd --help-config`). */
+ * table rows, after a header row (for the README and `zonekeeperd
+ * --help-config`). file is a FILE *. */
 void conf_print_schema(void *file);
 
 #endif

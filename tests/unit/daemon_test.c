@@ -81,14 +81,6 @@ typedef struct commit_log {
     int n;
 } commit_log;
 
-static void on_commit(void *ctx, const reg_result *res)
-{
-    commit_log *l = ctx;
-    l->errs[l->n] = res->err;
-    l->zxids[l->n] = 0;
-    l->n++;
-}
-
 static int64_t g_last;
 static reg_t *g_reg;
 
@@ -135,7 +127,6 @@ static void test_pipeline_commits_in_order(void **state)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     reg_free(g_reg);
-    (void)on_commit;
 }
 
 static void test_pipeline_drain_on_close(void **state)
