@@ -102,7 +102,9 @@ void fileops_logf(const fileops_log *log, int level, const char *fmt, ...)
  * passed through and never rolled back), nested directories, metadata such
  * as mode and time, data a failed fsync may have written anyway, and a disk
  * that lies about fsync. All I/O in the directory must go through the table
- * while it is in use. Thread-safe (one mutex).
+ * while it is in use (surgery behind its back: free it and create a new
+ * one). fsync only updates the model; the real disk is not flushed.
+ * Thread-safe (one mutex).
  */
 typedef struct fileops_fault fileops_fault;
 
