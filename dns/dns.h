@@ -48,6 +48,9 @@ void dns_zone_free(dns_zone *zone);
 /* Call for every changed registry path (reg_hooks.on_change): drops cached
  * answers that path can affect. Cheap for paths outside the root. */
 void dns_zone_invalidate(dns_zone *zone, const char *path);
+/* Drops every cached answer (e.g. after the registry was replaced or
+ * resynchronised wholesale without per-path change callbacks). O(1). */
+void dns_zone_invalidate_all(dns_zone *zone);
 
 enum dns_transport { DNS_TRANSPORT_UDP = 0, DNS_TRANSPORT_TCP = 1 };
 
@@ -61,7 +64,10 @@ enum dns_verdict {
  * response into out (capacity out_cap, at least 65535 for TCP) and its length
  * into *out_len; over UDP the response fits the requester's size (512 without
  * EDNS) or is truncated with TC set. Never fails on hostile input: malformed
- * queries get FORMERR (or DROP when not even a header parses). */
+ * queries get FORMERR (or DROP when not even a header parses). Returns a
+ * dns_verdict, or -EINVAL when zone, q, out or out_len is NULL. DROP also
+ * when out_cap cannot hold even the header and question. The zone is not
+ * thread-safe: one thread (the daemon's loop) calls it. */
 int dns_query_process(dns_zone *zone, const uint8_t *q, size_t qlen, int transport,
                       uint8_t *out, size_t out_cap, size_t *out_len);
 

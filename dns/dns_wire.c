@@ -276,36 +276,46 @@ static int wire__rotation(dns_build *b, dns_tmpl *t, const uint32_t *slots)
     return sched__fill(b, slots, t->sched, t->nsched);
 }
 
+/* The answer or authority did not fit 64 KiB: keep only the question. */
+static void wire__shrink_to_question(dns_build *b)
+{
+    b->len = b->cut[0].off = (uint32_t)(DNS_HDR + b->q->namelen + 4);
+    memset(b->count, 0, sizeof(b->count));
+    b->ncut = 1;
+    b->nrot = 0;
+}
+
+/* Copies the built message into t. */
+static void wire__fill(const dns_build *b, dns_tmpl *t, bool too_big, size_t nsched)
+{
+    memcpy(t->wire, b->buf, b->len);
+    t->len = (uint32_t)b->len;
+    t->qend = (uint32_t)(DNS_HDR + b->q->namelen + 4);
+    t->ncut = b->ncut;
+    memcpy(t->cut, b->cut, b->ncut * sizeof(dns_cut));
+    t->too_big = too_big;
+    t->nsched = (uint16_t)nsched;
+}
+
 dns_tmpl *dns__build_finish(dns_build *b, size_t *bytes)
 {
     if (b->err == -ENOMEM)
         return NULL;
     bool too_big = b->err != 0;
-    if (too_big) { /* the answer or authority did not fit 64 KiB */
-        b->len = b->cut[0].off = (uint32_t)(DNS_HDR + b->q->namelen + 4);
-        memset(b->count, 0, sizeof(b->count));
-        b->ncut = 1;
-        b->nrot = 0;
-    }
+    if (too_big)
+        wire__shrink_to_question(b);
     dns__b_section(b, 2); /* records an_end and cut[0] if not yet */
     wire__header(b);
     uint32_t *slots = NULL;
     size_t nsched = 0;
     if (b->nrot >= 2) {
-        slots = malloc(b->nrot * sizeof(*slots));
-        if (slots == NULL)
+        if ((slots = malloc(b->nrot * sizeof(*slots))) == NULL)
             return NULL;
         nsched = sched__slots(b, slots);
     }
     dns_tmpl *t = wire__alloc(b, nsched, bytes);
     if (t != NULL) {
-        memcpy(t->wire, b->buf, b->len);
-        t->len = (uint32_t)b->len;
-        t->qend = (uint32_t)(DNS_HDR + b->q->namelen + 4);
-        t->ncut = b->ncut;
-        memcpy(t->cut, b->cut, b->ncut * sizeof(dns_cut));
-        t->too_big = too_big;
-        t->nsched = (uint16_t)nsched;
+        wire__fill(b, t, too_big, nsched);
         if (nsched && wire__rotation(b, t, slots) < 0) {
             free(t);
             t = NULL;

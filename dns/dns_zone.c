@@ -128,6 +128,14 @@ void dns_zone_invalidate(dns_zone *z, const char *path)
         z->gen[dns__bucket((const uint8_t *)c, clen)]++;
 }
 
+void dns_zone_invalidate_all(dns_zone *z)
+{
+    if (z == NULL)
+        return;
+    for (size_t i = 0; i <= DNS_DEP_ZONE; i++)
+        z->gen[i]++;
+}
+
 void dns_zone_stats(const dns_zone *z, dns_stats *out)
 {
     if (z != NULL && out != NULL)
@@ -225,12 +233,11 @@ static int zone__miss(dns_zone *z, const uint8_t *q, const dns_question *pq, int
         return zone__error(z, q, pq, DNS_R_SERVFAIL, out, out_cap, out_len);
     bool tc;
     size_t n = dns__emit(z, t, q, pq, dns__limit(z, pq, transport, out_cap), out, &tc);
+    if (n > 0)
+        zone__count(z, t, tc);
     free(owned);
-    if (n == 0)
-        return DNS_VERDICT_DROP;
-    zone__count(z, t, tc);
     *out_len = n;
-    return DNS_VERDICT_ANSWER;
+    return n > 0 ? DNS_VERDICT_ANSWER : DNS_VERDICT_DROP;
 }
 
 static int zone__parse_fail(dns_zone *z, int status, const uint8_t *q, dns_question *pq,

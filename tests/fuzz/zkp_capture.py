@@ -236,6 +236,25 @@ def scenario_raw(proxy):
     raw_exchange(proxy, "rawtrail", [frame(connect_body(ro=False)),
                                      frame(struct.pack(">iii", 10, 3, 1) + b"/" + b"\0" + b"JUNK"),
                                      frame(struct.pack(">ii", 11, -11))])
+    # What ZooKeeper answers to requests real clients do not send.
+    hello = frame(connect_body(ro=False))
+    odd = [("rawcreatesession", struct.pack(">ii", 7, -10)),
+           ("rawsasl", struct.pack(">ii", 8, 102) + struct.pack(">i", 3) + b"abc"),
+           ("rawauthbad", struct.pack(">iii", -4, 100, 0) + struct.pack(">i", 3) + b"foo" +
+            struct.pack(">i", 1) + b"x"),
+           ("rawdelcont", struct.pack(">ii", 9, 20) + b"/kz"),
+           ("rawempty", b""),
+           ("rawnobody", struct.pack(">ii", 11, 4)),
+           ("rawcreatetrunc", struct.pack(">ii", 12, 1) + struct.pack(">i", 2) + b"/x"),
+           ("rawemptyacl", struct.pack(">ii", 13, 1) + struct.pack(">i", 2) + b"/x" +
+            struct.pack(">iii", 0, 0, 0)),
+           ("rawbadflags", struct.pack(">ii", 14, 1) + struct.pack(">i", 2) + b"/x" +
+            struct.pack(">iii", 0, 1, 31) + struct.pack(">i", 5) + b"world" +
+            struct.pack(">i", 6) + b"anyone" + struct.pack(">i", 9)),
+           ("rawmultiread", struct.pack(">ii", 15, 14) + struct.pack(">i?i", 4, False, -1) +
+            struct.pack(">i", 1) + b"/" + b"\0" + struct.pack(">i?i", -1, True, -1))]
+    for tag, body in odd:
+        raw_exchange(proxy, tag, [hello, frame(body)])
     for w in ("ruok", "srvr", "isro", "wchc"):
         raw_exchange(proxy, "4lw-" + w, [w.encode()])
 
@@ -327,6 +346,10 @@ def parse_body(r, t):
         return "path=%s acl=%s version=%d" % (r.str(), summ_acls(r.vec(r.acl)), r.int())
     if t in (6, 9, 103, 104):
         return "path=%s" % r.str()
+    if t == 20:  # deleteContainer: the bare path bytes
+        return "path=%s" % bytes(r.take(r.left())).decode("utf-8", "surrogateescape")
+    if t == 102:
+        return "token=%s" % summ_bytes(r.buf())
     if t in (17, 18, 106):
         return "path=%s mode=%d" % (r.str(), r.int())
     if t in (11, -11, 107):
@@ -345,6 +368,8 @@ def parse_body(r, t):
             st, done, _ = r.int(), r.bool(), r.int()
             if done:
                 break
+            if st not in (WRITE_SUBOPS if t == 14 else READ_SUBOPS):
+                raise ValueError("sub-op %d in %d" % (st, t))
             subs.append("{%d %s}" % (st, parse_body(r, st)))
         return " ".join(subs)
     raise ValueError("type %d" % t)
@@ -381,6 +406,8 @@ def parse_reply(f, t, sub_types):
         d.update(kind="STRINGS", strs=r.vec(r.str))
     elif t == 12:
         d.update(kind="STRINGS_STAT", strs=r.vec(r.str), stat=r.stat())
+    elif t == 102:
+        d.update(kind="SASL", data=r.buf())
     elif t in (104, 106):
         d.update(kind="INT", ival=r.int())
     elif t == 107:
@@ -442,9 +469,12 @@ def exchanges(conn):
     out.append((tag + "/connect", c2s[0], s2c[0] if s2c else None, csum, crep))
     types = {}
     for f in c2s[1:]:
+        if len(f) < 12:  # no RequestHeader: nothing comes back
+            out.append((tag + "/short", f, None, None, None))
+            continue
         try:
             xid, t, s = parse_request(f)
-        except ValueError:
+        except (ValueError, struct.error):
             xid, t, s = struct.unpack(">ii", f[4:12]) + (None,)
         types.setdefault(xid, []).append((t, f, s))
     for f in s2c[1:]:
@@ -581,7 +611,7 @@ def write_corpus(all_ex, d):
     os.makedirs(d, exist_ok=True)
     seen = set()
     for name, req, _, summ, _ in all_ex:
-        if not req or summ is None or req in seen or name.startswith("4lw"):
+        if not req or req in seen or name.startswith("4lw"):
             continue
         seen.add(req)
         fn = "%03d-%s" % (len(seen), name.replace("/", "-"))

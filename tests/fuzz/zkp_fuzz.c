@@ -11,7 +11,7 @@
  * With libFuzzer: clang -fsanitize=fuzzer,address -DZKP_FUZZ_LIBFUZZER.
  * Without it (the ctest test), main() replays the files and directories on
  * its command line, then runs seeded mutations of them (ZKP_FUZZ_ITERS,
- * default 4000; ZKP_FUZZ_SEED) for at most about 8 seconds.
+ * default 4000; ZKP_FUZZ_SEED) for at most ZKP_FUZZ_SECONDS (default 8).
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -353,6 +353,7 @@ int main(int argc, char **argv)
     size_t iters = e ? strtoul(e, NULL, 10) : 4000;
     if ((e = getenv("ZKP_FUZZ_SEED")) != NULL)
         rng_state = strtoull(e, NULL, 0) | 1;
+    double budget = (e = getenv("ZKP_FUZZ_SECONDS")) != NULL ? strtod(e, NULL) : 8.0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
@@ -364,7 +365,7 @@ int main(int argc, char **argv)
     add_seeds();
     for (size_t i = 0; i < ncorpus; i++)
         LLVMFuzzerTestOneInput(corpus[i].p, corpus[i].n);
-    size_t done = run_mutations(iters, 8.0);
+    size_t done = run_mutations(iters, budget);
     printf("zkp_fuzz: %zu corpus files, %zu seeds, %zu mutations\n", files,
            ncorpus - files, done);
     for (size_t i = 0; i < ncorpus; i++)

@@ -788,6 +788,64 @@ static void test_tcp_2000(void **state)
     ldns_pkt_free(r);
 }
 
+static void test_too_big_for_tcp(void **state)
+{
+    (void)state;
+    /* 300 TXT strings of 250 bytes: an RRset over 64 KiB */
+    size_t cap = 300 * 270 + 200;
+    char *data = malloc(cap), pad[241];
+    memset(pad, 'x', 240);
+    pad[240] = '\0';
+    size_t n = (size_t)snprintf(data, cap, "{\"address\":\"10.0.0.1\",\"port\":1,\"payload\":{\"txt\":{");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(data + n, cap - n, "%s\"k%03d\":\"%s\"", i ? "," : "", i, pad);
+    snprintf(data + n, cap - n, "}}}");
+    put("/services/fat/m", data);
+    free(data);
+    qopt t = {.tcp = true};
+    ldns_pkt *r = askq("m.fat.zk.", LDNS_RR_TYPE_TXT, &t);
+    expect_rcode(r, LDNS_RCODE_NOERROR);
+    assert_true(ldns_pkt_tc(r));
+    assert_int_equal(ldns_pkt_ancount(r), 0);
+    ldns_pkt_free(r);
+    expect_answer("m.fat.zk.", LDNS_RR_TYPE_A, "10.0.0.1");
+}
+
+static void test_small_out_cap(void **state)
+{
+    (void)state;
+    put("/services/web/a", "10.0.0.1");
+    size_t len, out_len = 99;
+    uint8_t *q = make_query("a.web.zk.", LDNS_RR_TYPE_A, NULL, &len);
+    uint8_t out[64];
+    assert_int_equal(dns_query_process(F->zone, q, len, DNS_TRANSPORT_UDP, out, 20, &out_len),
+                     DNS_VERDICT_DROP);
+    assert_int_equal(out_len, 0);
+    /* the question fits, the answer does not: TC */
+    assert_int_equal(dns_query_process(F->zone, q, len, DNS_TRANSPORT_UDP, out, 30, &out_len),
+                     DNS_VERDICT_ANSWER);
+    assert_int_equal(out_len, 26);
+    assert_true(out[2] & 0x02);
+    assert_int_equal(dns_query_process(NULL, q, len, 0, out, sizeof(out), &out_len), -EINVAL);
+    free(q);
+}
+
+static void test_invalidate_all(void **state)
+{
+    (void)state;
+    put("/services/web/a", "10.0.0.1");
+    expect_answer("a.web.zk.", LDNS_RR_TYPE_A, "10.0.0.1");
+    dns_zone_invalidate_all(F->zone);
+    dns_zone_invalidate(F->zone, "/unrelated");
+    dns_zone_invalidate(F->zone, "/");
+    dns_zone_invalidate(F->zone, "/servicesX/a");
+    dns_zone_invalidate_all(NULL);
+    expect_answer("a.web.zk.", LDNS_RR_TYPE_A, "10.0.0.1");
+    dns_stats st;
+    dns_zone_stats(F->zone, &st);
+    assert_int_equal(st.cache_misses, 2);
+}
+
 static void test_edns(void **state)
 {
     (void)state;
@@ -1091,6 +1149,8 @@ int main(void)
         T(test_freshness),           T(test_freshness_session),
         T(test_truncation),          T(test_truncation_max_udp),
         T(test_truncation_glue),     T(test_tcp_2000),
+        T(test_too_big_for_tcp),     T(test_small_out_cap),
+        T(test_invalidate_all),
         T(test_edns),                T(test_header_flags),
         T(test_notimp_refused_forward), T(test_no_forward_and_root_slash),
         T(test_formerr),             T(test_formerr_opt),
