@@ -48,27 +48,27 @@ typedef struct member {
 
 /* ---- validation --------------------------------------------------------- */
 
-static bool reg__alnum(unsigned char c)
+static bool member__alnum(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 /* A service name or member id: 1-63 of [A-Za-z0-9_-], alphanumeric at both
  * ends (so it works as a DNS label and as a path component). */
-static bool reg__label(const char *p, size_t len)
+static bool member__label(const char *p, size_t len)
 {
-    if (len == 0 || len > 63 || !reg__alnum((unsigned char)p[0]) ||
-        !reg__alnum((unsigned char)p[len - 1]))
+    if (len == 0 || len > 63 || !member__alnum((unsigned char)p[0]) ||
+        !member__alnum((unsigned char)p[len - 1]))
         return false;
     for (size_t i = 0; i < len; i++)
-        if (!reg__alnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '_')
+        if (!member__alnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '_')
             return false;
     return true;
 }
 
 /* RFC 1123 host name without trailing dot; the last label not all digits
  * (so a malformed IPv4 address is not taken for a name). */
-static bool reg__hostname(const char *p, size_t len)
+static bool member__hostname(const char *p, size_t len)
 {
     if (len == 0 || len > 253)
         return false;
@@ -85,7 +85,7 @@ static bool reg__hostname(const char *p, size_t len)
             digits = true;
             continue;
         }
-        if (!reg__alnum((unsigned char)p[i]) && p[i] != '-')
+        if (!member__alnum((unsigned char)p[i]) && p[i] != '-')
             return false;
         digits = digits && p[i] >= '0' && p[i] <= '9';
     }
@@ -93,7 +93,7 @@ static bool reg__hostname(const char *p, size_t len)
 }
 
 /* Strict UTF-8 (no overlong forms, surrogates or values past U+10FFFF), no NUL. */
-static bool reg__utf8(const unsigned char *p, size_t len)
+static bool member__utf8(const unsigned char *p, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -129,7 +129,7 @@ static bool reg__utf8(const unsigned char *p, size_t len)
 }
 
 /* Stores the canonical form of an IP address, or a valid host name as is. */
-static bool reg__address(const txt_tok *t, char *dst)
+static bool member__address(const txt_tok *t, char *dst)
 {
     unsigned char bin[16];
     if (t->len > MEMBER_ADDR_MAX || memchr(t->p, '\0', t->len) != NULL)
@@ -138,7 +138,7 @@ static bool reg__address(const txt_tok *t, char *dst)
         return inet_ntop(AF_INET, bin, dst, MEMBER_ADDR_MAX + 1) != NULL;
     if (inet_pton(AF_INET6, t->p, bin) == 1)
         return inet_ntop(AF_INET6, bin, dst, MEMBER_ADDR_MAX + 1) != NULL;
-    if (!reg__hostname(t->p, t->len))
+    if (!member__hostname(t->p, t->len))
         return false;
     memcpy(dst, t->p, t->len + 1);
     return true;
@@ -146,7 +146,7 @@ static bool reg__address(const txt_tok *t, char *dst)
 
 /* Options may be quoted as a whole ("tag=two words"): after the three
  * positional arguments REGISTER takes nothing but options. */
-static bool reg__opt(const txt_tok *t, const char *prefix, const char **v, size_t *vlen)
+static bool member__opt(const txt_tok *t, const char *prefix, const char **v, size_t *vlen)
 {
     txt_tok bare = *t;
     bare.quoted = false;
@@ -155,7 +155,7 @@ static bool reg__opt(const txt_tok *t, const char *prefix, const char **v, size_
 
 /* ---- the default id ----------------------------------------------------- */
 
-static uint32_t reg__fnv1a(const char *p, size_t len)
+static uint32_t member__fnv1a(const char *p, size_t len)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++) {
@@ -165,7 +165,7 @@ static uint32_t reg__fnv1a(const char *p, size_t len)
     return h;
 }
 
-static void reg__default_id(member *m)
+static void member__default_id(member *m)
 {
     char base[MEMBER_ADDR_MAX + 3], port[8];
     size_t n = 0, alen = strlen(m->address);
@@ -180,7 +180,7 @@ static void reg__default_id(member *m)
         base[n++] = '0';
     int plen = snprintf(port, sizeof(port), "%lld", m->port);
     if (n + 1 + (size_t)plen > 63) {
-        uint32_t h = reg__fnv1a(base, n);
+        uint32_t h = member__fnv1a(base, n);
         n = 63 - 1 - 8 - 1 - (size_t)plen;
         while (n > 1 && base[n - 1] == '-')
             n--;
@@ -191,7 +191,7 @@ static void reg__default_id(member *m)
 
 /* ---- options ------------------------------------------------------------ */
 
-static int reg__u16(txt_req *r, const txt_tok *t, const char *v, size_t vlen,
+static int member__u16(txt_req *r, const txt_tok *t, const char *v, size_t vlen,
                     long long *dst, bool *seen)
 {
     if (*seen)
@@ -202,11 +202,11 @@ static int reg__u16(txt_req *r, const txt_tok *t, const char *v, size_t vlen,
     return 0;
 }
 
-static int reg__opt_id(txt_req *r, member *m, const txt_tok *t, const char *v, size_t vlen)
+static int member__opt_id(txt_req *r, member *m, const txt_tok *t, const char *v, size_t vlen)
 {
     if (m->has_id)
         return txt__bad(r, "duplicate option", t);
-    if (!reg__label(v, vlen))
+    if (!member__label(v, vlen))
         return txt__bad(r, "id must be a DNS label (1-63 of A-Z a-z 0-9 - _)", t);
     memcpy(m->id, v, vlen);
     m->id[vlen] = '\0';
@@ -214,15 +214,15 @@ static int reg__opt_id(txt_req *r, member *m, const txt_tok *t, const char *v, s
     return 0;
 }
 
-static int reg__opt_tag(txt_req *r, const txt_tok *t, const char *v, size_t vlen)
+static int member__opt_tag(txt_req *r, const txt_tok *t, const char *v, size_t vlen)
 {
-    if (vlen == 0 || vlen > MEMBER_TXT_MAX || !reg__utf8((const unsigned char *)v, vlen))
+    if (vlen == 0 || vlen > MEMBER_TXT_MAX || !member__utf8((const unsigned char *)v, vlen))
         return txt__bad(r, "tag must be 1-255 bytes of UTF-8 without NUL", t);
     return 0;
 }
 
 /* The key of a txt=K=V option: *klen bytes at v; the value follows the '='. */
-static bool reg__txt_split(const char *v, size_t vlen, size_t *klen)
+static bool member__txt_split(const char *v, size_t vlen, size_t *klen)
 {
     const char *eq = memchr(v, '=', vlen);
     if (eq == NULL)
@@ -231,7 +231,7 @@ static bool reg__txt_split(const char *v, size_t vlen, size_t *klen)
     return true;
 }
 
-static bool reg__txt_key_ok(const char *k, size_t klen)
+static bool member__txt_key_ok(const char *k, size_t klen)
 {
     if (klen == 0)
         return false;
@@ -243,12 +243,12 @@ static bool reg__txt_key_ok(const char *k, size_t klen)
 
 /* True if an option before argv[upto] is txt= with the same key (ASCII case
  * ignored, as RFC 6763 compares keys). */
-static bool reg__txt_dup(txt_req *r, size_t upto, const char *k, size_t klen)
+static bool member__txt_dup(txt_req *r, size_t upto, const char *k, size_t klen)
 {
     for (size_t i = 4; i < upto; i++) {
         const char *v;
         size_t vlen, ol;
-        if (!reg__opt(&r->argv[i], "txt=", &v, &vlen) || !reg__txt_split(v, vlen, &ol))
+        if (!member__opt(&r->argv[i], "txt=", &v, &vlen) || !member__txt_split(v, vlen, &ol))
             continue;
         if (ol == klen && strncasecmp(v, k, klen) == 0)
             return true;
@@ -256,53 +256,53 @@ static bool reg__txt_dup(txt_req *r, size_t upto, const char *k, size_t klen)
     return false;
 }
 
-static int reg__opt_txt(txt_req *r, size_t i, const char *v, size_t vlen)
+static int member__opt_txt(txt_req *r, size_t i, const char *v, size_t vlen)
 {
     const txt_tok *t = &r->argv[i];
     size_t klen;
-    if (!reg__txt_split(v, vlen, &klen) || !reg__txt_key_ok(v, klen))
+    if (!member__txt_split(v, vlen, &klen) || !member__txt_key_ok(v, klen))
         return txt__bad(r, "txt must be K=V with K printable ASCII", t);
-    if (vlen > MEMBER_TXT_MAX || !reg__utf8((const unsigned char *)v, vlen))
+    if (vlen > MEMBER_TXT_MAX || !member__utf8((const unsigned char *)v, vlen))
         return txt__bad(r, "txt K=V must be at most 255 bytes of UTF-8 without NUL", t);
-    if (reg__txt_dup(r, i, v, klen))
+    if (member__txt_dup(r, i, v, klen))
         return txt__bad(r, "duplicate txt key", t);
     return 0;
 }
 
-static int reg__option(txt_req *r, member *m, size_t i)
+static int member__option(txt_req *r, member *m, size_t i)
 {
     const txt_tok *t = &r->argv[i];
     const char *v;
     size_t vlen;
-    if (reg__opt(t, "id=", &v, &vlen))
-        return reg__opt_id(r, m, t, v, vlen);
-    if (reg__opt(t, "weight=", &v, &vlen))
-        return reg__u16(r, t, v, vlen, &m->weight, &m->has_weight);
-    if (reg__opt(t, "priority=", &v, &vlen))
-        return reg__u16(r, t, v, vlen, &m->priority, &m->has_priority);
-    if (reg__opt(t, "tag=", &v, &vlen))
-        return reg__opt_tag(r, t, v, vlen);
-    if (reg__opt(t, "txt=", &v, &vlen))
-        return reg__opt_txt(r, i, v, vlen);
+    if (member__opt(t, "id=", &v, &vlen))
+        return member__opt_id(r, m, t, v, vlen);
+    if (member__opt(t, "weight=", &v, &vlen))
+        return member__u16(r, t, v, vlen, &m->weight, &m->has_weight);
+    if (member__opt(t, "priority=", &v, &vlen))
+        return member__u16(r, t, v, vlen, &m->priority, &m->has_priority);
+    if (member__opt(t, "tag=", &v, &vlen))
+        return member__opt_tag(r, t, v, vlen);
+    if (member__opt(t, "txt=", &v, &vlen))
+        return member__opt_txt(r, i, v, vlen);
     return txt__bad(r, "unknown REGISTER option", t);
 }
 
-static int reg__parse(txt_req *r, member *m)
+static int member__parse(txt_req *r, member *m)
 {
     const txt_tok *svc = &r->argv[1];
     m->service = svc;
     m->weight = 1;
-    if (!reg__label(svc->p, svc->len))
+    if (!member__label(svc->p, svc->len))
         return txt__bad(r, "service must be a DNS label (1-63 of A-Z a-z 0-9 - _)", svc);
-    if (!reg__address(&r->argv[2], m->address))
+    if (!member__address(&r->argv[2], m->address))
         return txt__bad(r, "address must be IPv4, IPv6 or a host name", &r->argv[2]);
     if (!txt__parse_int(r->argv[3].p, r->argv[3].len, 1, 65535, &m->port))
         return txt__bad(r, "port must be 1-65535", &r->argv[3]);
     for (size_t i = 4; i < r->argc; i++)
-        if (reg__option(r, m, i) < 0)
+        if (member__option(r, m, i) < 0)
             return REG_EBADARGUMENTS;
     if (!m->has_id)
-        reg__default_id(m);
+        member__default_id(m);
     return 0;
 }
 
@@ -352,7 +352,7 @@ static int json__tags(txt_req *r, zk_buf *b)
     for (size_t i = 4; i < r->argc && rc == 0; i++) {
         const char *v;
         size_t vlen;
-        if (!reg__opt(&r->argv[i], "tag=", &v, &vlen))
+        if (!member__opt(&r->argv[i], "tag=", &v, &vlen))
             continue;
         rc = first ? 0 : zk_buf_putc(b, ',');
         if (rc == 0)
@@ -369,7 +369,7 @@ static int json__txt(txt_req *r, zk_buf *b)
     for (size_t i = 4; i < r->argc && rc == 0; i++) {
         const char *v;
         size_t vlen, klen;
-        if (!reg__opt(&r->argv[i], "txt=", &v, &vlen) || !reg__txt_split(v, vlen, &klen))
+        if (!member__opt(&r->argv[i], "txt=", &v, &vlen) || !member__txt_split(v, vlen, &klen))
             continue;
         rc = first ? 0 : zk_buf_putc(b, ',');
         if (rc == 0)
@@ -417,7 +417,7 @@ static int json__member(txt_req *r, const member *m, zk_buf *b)
 /* ---- the verbs ---------------------------------------------------------- */
 
 /* Writes "<root>/<service>/<id>" and a NUL into the scratch buffer. */
-static int reg__member_path(txt_req *r, const char *service, size_t slen, const char *id)
+static int member__member_path(txt_req *r, const char *service, size_t slen, const char *id)
 {
     const char *root = r->s->dns_root;
     const char *sep = strcmp(root, "/") == 0 ? "" : root;
@@ -434,10 +434,10 @@ static int reg__member_path(txt_req *r, const char *service, size_t slen, const 
 int txt__cmd_register(txt_req *r)
 {
     member m = {0};
-    if (reg__parse(r, &m) < 0)
+    if (member__parse(r, &m) < 0)
         return REG_EBADARGUMENTS;
     zk_buf *b = &r->s->scratch;
-    int rc = reg__member_path(r, m.service->p, m.service->len, m.id);
+    int rc = member__member_path(r, m.service->p, m.service->len, m.id);
     if (rc < 0)
         return rc;
     size_t json_off = b->len;
@@ -455,11 +455,11 @@ int txt__cmd_register(txt_req *r)
 int txt__cmd_deregister(txt_req *r)
 {
     const txt_tok *svc = &r->argv[1], *id = &r->argv[2];
-    if (!reg__label(svc->p, svc->len))
+    if (!member__label(svc->p, svc->len))
         return txt__bad(r, "service must be a DNS label (1-63 of A-Z a-z 0-9 - _)", svc);
-    if (!reg__label(id->p, id->len))
+    if (!member__label(id->p, id->len))
         return txt__bad(r, "id must be a DNS label (1-63 of A-Z a-z 0-9 - _)", id);
-    int rc = reg__member_path(r, svc->p, svc->len, id->p);
+    int rc = member__member_path(r, svc->p, svc->len, id->p);
     if (rc < 0)
         return rc;
     r->op.type = REG_OP_DELETE;

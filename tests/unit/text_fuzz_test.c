@@ -27,7 +27,8 @@ static const char *const frags[] = {
     "container", "parents", "ttl=5", "version=0", "version=-1", "version=x", "id=x",
     "weight=3", "priority=70000", "tag=t", "txt=a=b", "txt=a", "\"\"", "\"q\\\"\"",
     "\"\\x00\"", "\"\\xZZ\"", "\"unterminated", "a\"b", "\\", "x", "10.0.0.1", "::1",
-    "web.example.com", "80", "0", "web", "web 10.0.0.1 80", "web ::1 8080 tag=x", "caf\xc3\xa9", "\"\\n\\r\\t\"", "\r",
+    "web.example.com", "80", "0", "web", "web 10.0.0.1 80", "web ::1 8080 tag=x",
+    "caf\xc3\xa9", "\"\\n\\r\\t\"", "\r",
 };
 #define NFRAGS (sizeof(frags) / sizeof(frags[0]))
 #define NVERBS 16 /* the first NVERBS fragments are verbs */
