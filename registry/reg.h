@@ -165,7 +165,9 @@ typedef struct reg_op {
     const void *data;          /* CREATE, SET_DATA */
     size_t data_len;
     uint32_t create_flags;     /* CREATE: enum reg_create_flags */
-    int64_t ttl_ms;            /* CREATE with REG_CREATE_TTL: > 0 */
+    int64_t ttl_ms;            /* CREATE with REG_CREATE_TTL: 1..2^40-1, else
+                                  BADARGUMENTS; other creates: <= 0 (a
+                                  positive ttl there is BADARGUMENTS) */
     const reg_acl *acl;        /* CREATE, SET_ACL; NULL with acl_count 0 = world:anyone ALL */
     size_t acl_count;
     int32_t version;           /* DELETE, SET_DATA, SET_ACL, CHECK: expected, -1 any */
@@ -179,7 +181,11 @@ typedef struct reg_op {
 /* The outcome of one write, filled by reg_commit. For MULTI, sub[] holds one
  * result per sub-operation with ZooKeeper's rules: on failure the ops before
  * the failing one report 0, the failing one its error, the rest
- * REG_ERUNTIMEINCONSISTENCY; err is the first failing op's error. */
+ * REG_ERUNTIMEINCONSISTENCY; err is the first failing op's error. A sub
+ * result's type is its op's type (ZooKeeper reports failed ones as error
+ * results: check err). Stats are as clients see them: cversion is
+ * ZooKeeper's 2*creates-numChildren, ephemeralOwner is 0 for containers
+ * and TTL nodes. */
 typedef struct reg_result {
     int err;
     reg_op_type type;
@@ -252,29 +258,50 @@ int reg_path_validate(const reg_t *reg, const char *path, bool sequential);
 
 /* Stage 1: checks op for session against the committed tree plus every
  * pending txn, assigns the next zxid and returns the txn in *txn_out (owned by
- * the caller until passed to reg_commit or reg_txn_free). Returns 0 when a txn
+ * the caller until passed to reg_commit or reg_txn_abort). Returns 0 when a txn
  * was made, even an error txn (its error is reg_txn_err); a negative value
  * without a txn only for a malformed op (-EINVAL), out of memory (-ENOMEM)
  * or too many pending txns (REG_ETHROTTLEDOP). session 0 is the server itself
- * (no ACL checks). Ephemeral creates need a live session. */
+ * (no ACL checks). Ephemeral creates need a live session. Ops of an unknown
+ * or closing session fail with SESSIONEXPIRED, except CLOSE_SESSION, which
+ * always succeeds (closing what is left, possibly nothing).
+ * As in ZooKeeper, creating "/" is NODEEXISTS; deleting "/", "/zookeeper",
+ * "/zookeeper/quota" or "/zookeeper/config" is BADARGUMENTS.
+ * CREATE_SESSION: the new id (ZooKeeper's scheme: server_id in the top byte,
+ * the clock of the first one below, then counting up) is reg_txn_session
+ * of the txn and res->session after commit. */
 int reg_prepare(reg_t *reg, int64_t session, const reg_op *op, int64_t now_ms,
                 reg_txn **txn_out);
 
 /* Stage 3: applies txn (which must be the oldest uncommitted one, or a txn
  * decoded from the log during recovery), fires watches and change hooks,
- * fills res (may be NULL), and frees txn. Returns res->err. */
+ * fills res (may be NULL), and frees txn. Returns res->err.
+ * A decoded txn is accepted only with nothing pending and a zxid above
+ * reg_last_zxid(); otherwise it is freed and -EINVAL returned. A pending txn
+ * that is not the oldest is refused with -EINVAL and NOT freed.
+ * -ENOMEM means the tree could not take the change and no longer matches the
+ * log: the daemon should exit (recovery replays the log). */
 int reg_commit(reg_t *reg, reg_txn *txn, reg_result *res);
 
 /* Frees a txn that will not be committed (only the newest pending one may be
- * dropped, e.g. when the log cannot take it; the pending state is rolled back). */
+ * dropped, e.g. when the log cannot take it; the pending state is rolled back
+ * and its zxid is handed out again). Other txns are left alone. */
 void reg_txn_abort(reg_t *reg, reg_txn *txn);
+/* Frees any txn not to be committed: a decoded one (e.g. at or below the
+ * snapshot's zxid during recovery) or, as reg_txn_abort, the newest pending. */
+void reg_txn_free(reg_txn *txn);
+/* Number of txns prepared and not yet committed. */
+size_t reg_pending_count(const reg_t *reg);
 
 int64_t reg_txn_zxid(const reg_txn *txn);
 int reg_txn_err(const reg_txn *txn);
-/* The session that issued the txn. */
+/* The op type (reg_op_type) of the txn. */
+int reg_txn_type(const reg_txn *txn);
+/* The session that issued the txn (for CREATE_SESSION: the new session). */
 int64_t reg_txn_session(const reg_txn *txn);
 
-/* Serializes txn for the write-ahead log into a malloc'd buffer. */
+/* Serializes txn for the write-ahead log into a malloc'd buffer (versioned,
+ * little-endian, self-contained). Returns 0 or -ENOMEM. */
 int reg_txn_encode(const reg_txn *txn, uint8_t **buf, size_t *len);
 /* Parses a logged txn (for replay with reg_commit). Hostile input safe:
  * returns -EINVAL for anything malformed. */
@@ -295,9 +322,13 @@ int64_t reg_session_timeout(const reg_t *reg, int64_t session);
  * have no close pending; returns how many. The caller closes them with
  * REG_OP_CLOSE_SESSION. */
 size_t reg_sessions_expired(reg_t *reg, int64_t now_ms, int64_t *ids, size_t max);
-/* Adds an identity to a live session (addauth, or the client's ip). */
+/* Adds an identity to a live session (addauth, or the client's ip). An
+ * identity of scheme "super" passes every ACL check. Identities are not
+ * persisted (ZooKeeper keeps them per connection). */
 int reg_session_add_auth(reg_t *reg, int64_t session, const char *scheme,
                          const char *id);
+/* Forgets a session's identities (its connection changed). */
+int reg_session_clear_auth(reg_t *reg, int64_t session);
 size_t reg_session_count(const reg_t *reg);
 /* Calls fn for each ephemeral node of session (paths in zxid order). */
 int reg_session_ephemerals(const reg_t *reg, int64_t session,
@@ -305,12 +336,13 @@ int reg_session_ephemerals(const reg_t *reg, int64_t session,
 
 /* ---- reads ------------------------------------------------------------- */
 
-/* All reads check READ permission for session (0 = server, no check) and
- * see committed state only. A nonzero watcher leaves a one-shot watch:
- * reg_get a data watch (only if the node exists), reg_exists a data watch if
- * the node exists or an exists watch if not, reg_children a child watch
- * (only if the node exists). Data pointers stay valid until the next
- * reg_commit. */
+/* Reads check READ permission for session (0 = server, no check), except
+ * reg_exists, which as in ZooKeeper checks none, and see committed state
+ * only. A closing or unknown session gets SESSIONEXPIRED. A nonzero watcher
+ * leaves a one-shot watch: reg_get a data watch (only if the node exists and
+ * may be read), reg_exists a data watch if the node exists or an exists
+ * watch if not, reg_children a child watch (only if the node exists and may
+ * be read). Data pointers stay valid until the next reg_commit. */
 int reg_get(reg_t *reg, int64_t session, const char *path, uint64_t watcher,
             const void **data, size_t *len, reg_stat *st);
 int reg_exists(reg_t *reg, int64_t session, const char *path, uint64_t watcher,
@@ -320,10 +352,12 @@ int reg_exists(reg_t *reg, int64_t session, const char *path, uint64_t watcher,
 int reg_children(reg_t *reg, int64_t session, const char *path, uint64_t watcher,
                  reg_stat *st, void (*fn)(void *ctx, const char *name, size_t len),
                  void *ctx);
-/* Number of descendants of path (ZooKeeper getAllChildrenNumber). */
+/* Number of descendants of path (ZooKeeper getAllChildrenNumber; for "/"
+ * that includes the /zookeeper nodes). */
 int reg_all_children_number(reg_t *reg, int64_t session, const char *path,
                             int32_t *count);
-/* Calls fn for each ACL entry of path; st gets its stat. */
+/* Calls fn for each ACL entry of path; st gets its stat. Needs READ or
+ * ADMIN; without ADMIN digest ids read "user:x", as in ZooKeeper. */
 int reg_get_acl(reg_t *reg, int64_t session, const char *path, reg_stat *st,
                 void (*fn)(void *ctx, const reg_acl *acl), void *ctx);
 
@@ -333,11 +367,16 @@ enum reg_watch_mode {
     REG_WATCH_PERSISTENT = 0,           /* ZooKeeper AddWatchMode 0 */
     REG_WATCH_PERSISTENT_RECURSIVE = 1, /* ZooKeeper AddWatchMode 1 */
 };
-/* ZooKeeper's WatcherType for removeWatches/checkWatches. */
+/* ZooKeeper's WatcherType for removeWatches/checkWatches. CHILDREN and DATA
+ * name one-shot watches (DATA includes exists watches); ANY every watch of
+ * the watcher on the path; PERSISTENT and PERSISTENT_RECURSIVE (ZooKeeper
+ * 3.9 numbers) the addWatch kinds. */
 enum reg_watcher_type {
     REG_WATCHER_CHILDREN = 1,
     REG_WATCHER_DATA = 2,
     REG_WATCHER_ANY = 3,
+    REG_WATCHER_PERSISTENT = 4,
+    REG_WATCHER_PERSISTENT_RECURSIVE = 5,
 };
 
 /* Adds a persistent watch (addWatch). Persistent watches fire CREATED,
@@ -351,13 +390,18 @@ int reg_watch_remove(reg_t *reg, uint64_t watcher, const char *path, int type,
 /* Drops every watch of watcher (its connection closed). */
 void reg_watcher_drop(reg_t *reg, uint64_t watcher);
 /* setWatches after a reconnect: re-arms watches relative to rel_zxid and
- * fires at once what the client missed (ZooKeeper DataTree.setWatches). */
+ * fires at once what the client missed (ZooKeeper DataTree.setWatches):
+ * data watches get DELETED (node gone) or CHANGED (mzxid > rel_zxid), exist
+ * watches CREATED (node there), child watches DELETED or CHILDREN (pzxid >
+ * rel_zxid); those events carry zxid -1 as ZooKeeper's do. */
 int reg_set_watches(reg_t *reg, uint64_t watcher, int64_t rel_zxid,
                     const char *const *data, size_t ndata,
                     const char *const *exist, size_t nexist,
                     const char *const *child, size_t nchild,
                     const char *const *persistent, size_t npersistent,
                     const char *const *recursive, size_t nrecursive);
+/* Watches as ZooKeeper counts them (wchs): one per path and watcher in each
+ * of its data and child watch tables. */
 size_t reg_watch_count(const reg_t *reg);
 
 /* ---- maintenance ------------------------------------------------------- */
@@ -368,9 +412,41 @@ size_t reg_watch_count(const reg_t *reg);
  * version -1 writes. Returns how many. */
 size_t reg_collect_garbage(reg_t *reg, int64_t now_ms, char **paths, size_t max);
 
+/* Number of znodes, the root included (ZooKeeper's mntr znode_count is one
+ * more: its table holds the root under "" and "/"). */
 size_t reg_node_count(const reg_t *reg);
 /* Approximate bytes held by the tree (for mntr). */
 size_t reg_memory_bytes(const reg_t *reg);
+
+/* ---- persistence ------------------------------------------------------- */
+
+/* Streams the committed state (tree, ACLs, sessions, last zxid) in a
+ * versioned binary format ending in a CRC-32C, through write(ctx, p, n),
+ * which must take all n bytes and return 0, or return a negative error that
+ * stops the snapshot and is returned. Pending txns are not included: they
+ * are above the snapshot's zxid and come back from the log. Returns 0,
+ * -ENOMEM or write's error. */
+int reg_snapshot_write(const reg_t *reg,
+                       int (*write)(void *ctx, const void *p, size_t n),
+                       void *ctx);
+/* Loads a snapshot into a registry that has committed nothing yet (reg_last_zxid
+ * 0, no sessions, nothing pending). read(ctx, p, n) must fill all n bytes and
+ * return 0, or return a negative error (end of input included). Hostile-input
+ * safe: anything malformed, truncated or failing its checksum is -EINVAL and
+ * leaves reg untouched; read's errors are returned as they are.
+ * Recovery is: reg_create, reg_snapshot_read (if there is a snapshot),
+ * reg_txn_decode + reg_commit for each logged txn above reg_last_zxid(), then
+ * reg_recover_finish. */
+int reg_snapshot_read(reg_t *reg, int (*read)(void *ctx, void *p, size_t n),
+                      void *ctx);
+/* Ends recovery at now_ms: every session counts as touched now (ZooKeeper
+ * gives sessions a full timeout after a restart), and fn is called for each
+ * session that must be closed with REG_OP_CLOSE_SESSION: LOCAL sessions (their
+ * connections died with the old process) and stand-ins for owners of
+ * ephemerals whose session was not in the log. fn must not call back into
+ * the registry; collect the ids, then prepare the closes. Returns how many. */
+size_t reg_recover_finish(reg_t *reg, int64_t now_ms,
+                          void (*fn)(void *ctx, int64_t session), void *ctx);
 
 /* ---- read-only node view (for DNS and the four-letter words) ------------ */
 

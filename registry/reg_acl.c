@@ -1,0 +1,334 @@
+/*
+ * reg_acl.c - ACLs: interning, ZooKeeper's fixupACL and checkACL.
+ *
+ * Nodes share ACL lists: a list is interned once (hashed, compared entry by
+ * entry, order included, like ZooKeeper's ReferenceCountedACLCache) and
+ * nodes hold its 32-bit id; the list is freed with its last reference. Ids
+ * 0 (world:anyone ALL) and 1 (world:anyone READ) are built in and never
+ * freed. Checks follow ZooKeeperServer.checkACL: session 0 (the server) and
+ * a "super" identity pass everything; an entry grants its perms to
+ * world:anyone, to a session identity of the same scheme with an equal id
+ * (digest, x509, ...), or for "ip" to a session ip inside the address/mask.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reg_internal.h"
+
+#define ACL_MAX_ENTRIES 65535u
+
+static uint64_t ace_hash(const struct reg__ace *e, uint32_t n)
+{
+    uint64_t h = n;
+    for (uint32_t i = 0; i < n; i++) {
+        h = h * 31 + (uint32_t)e[i].perms;
+        h ^= reg__hash_bytes(e[i].scheme, strlen(e[i].scheme));
+        h = h * 31 + reg__hash_bytes(e[i].id, strlen(e[i].id));
+    }
+    return reg__hash_u64(h);
+}
+
+static bool ace_eq(const struct reg__ace *a, const struct reg__ace *b)
+{
+    return a->perms == b->perms && strcmp(a->scheme, b->scheme) == 0 &&
+           strcmp(a->id, b->id) == 0;
+}
+
+static bool list_eq(const struct reg__acl *a, const struct reg__ace *e, uint32_t n)
+{
+    if (a->n != n)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (!ace_eq(&a->e[i], &e[i]))
+            return false;
+    return true;
+}
+
+static size_t acl_bytes(const struct reg__ace *e, uint32_t n)
+{
+    size_t bytes = sizeof(struct reg__acl) + n * sizeof(struct reg__ace);
+    for (uint32_t i = 0; i < n; i++)
+        bytes += strlen(e[i].scheme) + strlen(e[i].id) + 2;
+    return bytes;
+}
+
+static struct reg__acl *acl_make(const struct reg__ace *e, uint32_t n, size_t bytes)
+{
+    struct reg__acl *a = malloc(bytes);
+    if (!a)
+        return NULL;
+    char *s = (char *)&a->e[n];
+    a->n = n;
+    a->refs = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t ls = strlen(e[i].scheme) + 1, li = strlen(e[i].id) + 1;
+        a->e[i].perms = e[i].perms;
+        a->e[i].scheme = memcpy(s, e[i].scheme, ls);
+        a->e[i].id = memcpy(s + ls, e[i].id, li);
+        s += ls + li;
+    }
+    return a;
+}
+
+static int slot_alloc(reg_t *reg, uint32_t *id)
+{
+    uint32_t i = reg->acl_free;
+    while (i < reg->nacl_slots && reg->acls[i])
+        i++;
+    if (i == reg->nacl_slots) {
+        uint32_t ncap = reg->nacl_slots ? reg->nacl_slots * 2 : 16;
+        struct reg__acl **na = realloc(reg->acls, ncap * sizeof(*na));
+        if (!na)
+            return -ENOMEM;
+        memset(na + reg->nacl_slots, 0, (ncap - reg->nacl_slots) * sizeof(*na));
+        reg->acls = na;
+        reg->nacl_slots = ncap;
+    }
+    reg->acl_free = i + 1;
+    *id = i;
+    return 0;
+}
+
+int reg__acl_intern(reg_t *reg, const struct reg__ace *e, uint32_t n, uint32_t *id)
+{
+    uint64_t h = ace_hash(e, n);
+    for (reg__hlink *l = reg__htab_chain(&reg->acl_tab, h); l; l = l->next) {
+        struct reg__acl *a = REG__CONTAINER_OF(l, struct reg__acl, h);
+        if (l->hash == h && list_eq(a, e, n)) {
+            reg__acl_ref(reg, a->id);
+            *id = a->id;
+            return 0;
+        }
+    }
+    size_t bytes = acl_bytes(e, n);
+    struct reg__acl *a = acl_make(e, n, bytes);
+    if (!a || slot_alloc(reg, &a->id) < 0) {
+        free(a);
+        return -ENOMEM;
+    }
+    reg->acls[a->id] = a;
+    reg__htab_insert(&reg->acl_tab, &a->h, h);
+    reg->mem += bytes;
+    *id = a->id;
+    return 0;
+}
+
+void reg__acl_ref(reg_t *reg, uint32_t id)
+{
+    if (id > REG__ACL_READ && id < reg->nacl_slots && reg->acls[id])
+        reg->acls[id]->refs++;
+}
+
+void reg__acl_unref(reg_t *reg, uint32_t id)
+{
+    if (id <= REG__ACL_READ || id >= reg->nacl_slots || !reg->acls[id])
+        return;
+    struct reg__acl *a = reg->acls[id];
+    if (--a->refs > 0)
+        return;
+    reg__htab_remove(&reg->acl_tab, &a->h);
+    reg->mem -= acl_bytes(a->e, a->n);
+    reg->acls[id] = NULL;
+    if (id < reg->acl_free)
+        reg->acl_free = id;
+    free(a);
+}
+
+const struct reg__acl *reg__acl_get(const reg_t *reg, uint32_t id)
+{
+    if (id >= reg->nacl_slots)
+        return NULL;
+    return reg->acls[id];
+}
+
+int reg__acl_init(reg_t *reg)
+{
+    static const struct reg__ace open = {REG_PERM_ALL, "world", "anyone"};
+    static const struct reg__ace read = {REG_PERM_READ, "world", "anyone"};
+    uint32_t id0, id1;
+    if (reg__htab_init(&reg->acl_tab) < 0)
+        return -ENOMEM;
+    if (reg__acl_intern(reg, &open, 1, &id0) < 0 ||
+        reg__acl_intern(reg, &read, 1, &id1) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+void reg__acl_fini(reg_t *reg)
+{
+    for (uint32_t i = 0; i < reg->nacl_slots; i++)
+        free(reg->acls[i]);
+    free(reg->acls);
+    reg->acls = NULL;
+    reg->nacl_slots = 0;
+    reg__htab_free(&reg->acl_tab);
+}
+
+/* ---- owned lists ---------------------------------------------------------- */
+
+void reg__acl_list_free(struct reg__acl_list *l)
+{
+    for (uint32_t i = 0; i < l->n; i++) {
+        free(l->e[i].scheme);
+        free(l->e[i].id);
+    }
+    free(l->e);
+    l->e = NULL;
+    l->n = 0;
+}
+
+static int list_push(struct reg__acl_list *l, int32_t perms, const char *scheme,
+                     const char *id)
+{
+    if (l->n >= ACL_MAX_ENTRIES)
+        return -EINVAL;
+    struct reg__ace *ne = realloc(l->e, (l->n + 1) * sizeof(*ne));
+    if (!ne)
+        return -ENOMEM;
+    l->e = ne;
+    ne[l->n].perms = perms;
+    ne[l->n].scheme = strdup(scheme);
+    ne[l->n].id = strdup(id);
+    l->n++;
+    if (!ne[l->n - 1].scheme || !ne[l->n - 1].id)
+        return -ENOMEM;
+    return 0;
+}
+
+int reg__acl_list_copy(struct reg__acl_list *dst, const struct reg__ace *e,
+                       uint32_t n)
+{
+    dst->e = NULL;
+    dst->n = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = list_push(dst, e[i].perms, e[i].scheme, e[i].id);
+        if (rc < 0) {
+            reg__acl_list_free(dst);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- fixupACL --------------------------------------------------------------- */
+
+/* DigestAuthenticationProvider.isValid: Java's id.split(":") (trailing empty
+ * parts dropped) must give exactly two parts. */
+static bool digest_valid(const char *id)
+{
+    size_t len = strlen(id), colons = 0;
+    while (len > 0 && id[len - 1] == ':')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        colons += id[i] == ':';
+    return len > 0 && colons == 1;
+}
+
+/* Whether an identity's scheme counts for "auth" (isAuthenticated()). */
+static bool auth_scheme(const char *scheme)
+{
+    return strcmp(scheme, "ip") != 0 && strcmp(scheme, "super") != 0 &&
+           strcmp(scheme, "world") != 0;
+}
+
+static int expand_auth(reg_t *reg, int64_t session, int32_t perms,
+                       struct reg__acl_list *out)
+{
+    const struct reg__session *s = session ? reg__sess_find(reg, session) : NULL;
+    bool any = false;
+    for (size_t i = 0; s && i < s->nauth; i++) {
+        if (!auth_scheme(s->auth[i].scheme))
+            continue;
+        int rc = list_push(out, perms, s->auth[i].scheme, s->auth[i].id);
+        if (rc < 0)
+            return rc;
+        any = true;
+    }
+    return any ? 0 : REG_EINVALIDACL;
+}
+
+static int fix_one(reg_t *reg, int64_t session, const reg_acl *a,
+                   struct reg__acl_list *out)
+{
+    if (!a->scheme || !a->id)
+        return REG_EINVALIDACL;
+    if (strcmp(a->scheme, "world") == 0 && strcmp(a->id, "anyone") == 0)
+        return list_push(out, a->perms, a->scheme, a->id);
+    if (strcmp(a->scheme, "auth") == 0)
+        return expand_auth(reg, session, a->perms, out);
+    if ((strcmp(a->scheme, "digest") == 0 && digest_valid(a->id)) ||
+        (strcmp(a->scheme, "ip") == 0 && reg__ip_valid(a->id)))
+        return list_push(out, a->perms, a->scheme, a->id);
+    return REG_EINVALIDACL;
+}
+
+static bool seen_before(const reg_acl *acl, size_t i)
+{
+    for (size_t j = 0; j < i; j++) {
+        if (acl[j].perms == acl[i].perms && acl[j].scheme && acl[i].scheme &&
+            acl[j].id && acl[i].id && strcmp(acl[j].scheme, acl[i].scheme) == 0 &&
+            strcmp(acl[j].id, acl[i].id) == 0)
+            return true;
+    }
+    return false;
+}
+
+int reg__acl_fixup(reg_t *reg, int64_t session, const reg_acl *acl, size_t n,
+                   struct reg__acl_list *out)
+{
+    out->e = NULL;
+    out->n = 0;
+    if (!acl && n == 0)
+        return list_push(out, REG_PERM_ALL, "world", "anyone");
+    if (!acl || n == 0 || n > ACL_MAX_ENTRIES)
+        return REG_EINVALIDACL;
+    for (size_t i = 0; i < n; i++) {
+        if (seen_before(acl, i))
+            continue;
+        int rc = fix_one(reg, session, &acl[i], out);
+        if (rc < 0) {
+            reg__acl_list_free(out);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- checkACL ----------------------------------------------------------------- */
+
+static bool ident_matches(const struct reg__ident *who, const struct reg__ace *e)
+{
+    if (strcmp(who->scheme, e->scheme) != 0)
+        return false;
+    if (strcmp(e->scheme, "ip") == 0)
+        return reg__ip_match(who->id, e->id);
+    return strcmp(who->id, e->id) == 0;
+}
+
+static bool ace_grants(const struct reg__session *s, const struct reg__ace *e)
+{
+    if (strcmp(e->scheme, "world") == 0 && strcmp(e->id, "anyone") == 0)
+        return true;
+    for (size_t i = 0; s && i < s->nauth; i++)
+        if (ident_matches(&s->auth[i], e))
+            return true;
+    return false;
+}
+
+int reg__acl_check(const reg_t *reg, int64_t session, uint32_t id, int32_t perm)
+{
+    if (session == 0)
+        return 0;
+    const struct reg__acl *a = reg__acl_get(reg, id);
+    if (!a || a->n == 0)
+        return 0;
+    const struct reg__session *s = reg__sess_find(reg, session);
+    for (size_t i = 0; s && i < s->nauth; i++)
+        if (strcmp(s->auth[i].scheme, "super") == 0)
+            return 0;
+    for (uint32_t i = 0; i < a->n; i++)
+        if ((a->e[i].perms & perm) && ace_grants(s, &a->e[i]))
+            return 0;
+    return REG_ENOAUTH;
+}

@@ -1,0 +1,76 @@
+/*
+ * reg_gc.c - containers, TTL nodes and the end of recovery.
+ *
+ * Containers and TTL nodes are kept on one intrusive list (the links live in
+ * their struct reg__ext), so finding candidates never walks the tree. The
+ * rules are ContainerManager.getCandidates': a container that has had
+ * children (cversion > 0) and has none now, a TTL node without children
+ * whose mtime is more than its TTL ago. The registry only names them; the
+ * daemon deletes them through the pipeline like any other write.
+ */
+#include <stdlib.h>
+
+#include "reg_internal.h"
+
+void reg__gc_link(reg_t *reg, reg_node *n)
+{
+    struct reg__ext *e = reg__ext(n);
+    e->eprev = NULL;
+    e->enext = reg->gc;
+    if (reg->gc)
+        reg__ext(reg->gc)->eprev = n;
+    reg->gc = n;
+}
+
+void reg__gc_unlink(reg_t *reg, reg_node *n)
+{
+    struct reg__ext *e = reg__ext(n);
+    if (e->eprev)
+        reg__ext(e->eprev)->enext = e->enext;
+    else
+        reg->gc = e->enext;
+    if (e->enext)
+        reg__ext(e->enext)->eprev = e->eprev;
+    e->eprev = e->enext = NULL;
+}
+
+static bool collectable(const reg_node *n, int64_t now)
+{
+    if (n->dir)
+        return false;
+    if (n->kind == REG__CONTAINER)
+        return n->cversion > 0;
+    int64_t ttl = reg__ext(n)->owner;
+    return ttl != 0 && now - n->mtime > ttl;
+}
+
+size_t reg_collect_garbage(reg_t *reg, int64_t now_ms, char **paths, size_t max)
+{
+    size_t k = 0;
+    for (reg_node *n = reg->gc; n && k < max; n = reg__ext(n)->enext) {
+        if (!collectable(n, now_ms))
+            continue;
+        char *p = reg__node_path_dup(n);
+        if (!p)
+            break;
+        paths[k++] = p;
+    }
+    return k;
+}
+
+size_t reg_recover_finish(reg_t *reg, int64_t now_ms,
+                          void (*fn)(void *ctx, int64_t session), void *ctx)
+{
+    size_t pos = 0, n = 0;
+    reg__sess_restart_clock(reg, now_ms);
+    for (reg__hlink *l = reg__htab_next(&reg->sessions, &pos, NULL); l;
+         l = reg__htab_next(&reg->sessions, &pos, l)) {
+        struct reg__session *s = REG__CONTAINER_OF(l, struct reg__session, h);
+        if (!(s->flags & (REG__S_LOCAL | REG__S_ORPHAN)) || (s->flags & REG__S_CLOSING))
+            continue;
+        if (fn)
+            fn(ctx, s->id);
+        n++;
+    }
+    return n;
+}
