@@ -23,6 +23,8 @@
 #include <string.h>
 
 #define TXT_DEFAULT_MAX_TOKENS 64
+/* Request-scoped buffers larger than this are freed after the request. */
+#define TXT_KEEP_BYTES ((size_t)64 << 10)
 
 static int txt__cmd_ping(txt_req *r);
 static int txt__cmd_quit(txt_req *r);
@@ -313,17 +315,24 @@ static int txt__overflow(zk_buf *out, size_t mark)
     return out->len == before ? TXT_CLOSE : TXT_DONE;
 }
 
-int txt_sess_line(txt_sess *s, const char *line, size_t len, int64_t now_ms,
-                  zk_buf *out, reg_txn **txn)
+/* Gives back request-scoped memory that one large request made grow. */
+static void txt__trim(txt_sess *s)
 {
-    *txn = NULL;
-    if (s->pending != NULL) {
-        txt_reply_error(out, REG_ERUNTIMEINCONSISTENCY, "a write is still pending");
-        return TXT_DONE;
+    if (s->store_cap > TXT_KEEP_BYTES) {
+        free(s->store);
+        s->store = NULL;
+        s->store_cap = 0;
     }
+    if (s->scratch.cap > TXT_KEEP_BYTES)
+        zk_buf_free(&s->scratch);
+    s->scratch.len = 0;
+}
+
+static int txt__line(txt_sess *s, const char *line, size_t len, int64_t now_ms,
+                     zk_buf *out, reg_txn **txn)
+{
     if (len > 0 && line[len - 1] == '\r')
         len--;
-    s->scratch.len = 0;
     txt_req r = {.s = s, .argv = s->toks, .now_ms = now_ms, .out = out};
     size_t mark = out->len;
     const txt_cmd *cmd = NULL;
@@ -339,6 +348,19 @@ int txt_sess_line(txt_sess *s, const char *line, size_t len, int64_t now_ms,
     if (cmd->flags & TXT_CMD_WRITE)
         return txt__start_write(&r, cmd, txn);
     return (cmd->flags & TXT_CMD_CLOSE) ? TXT_CLOSE : TXT_DONE;
+}
+
+int txt_sess_line(txt_sess *s, const char *line, size_t len, int64_t now_ms,
+                  zk_buf *out, reg_txn **txn)
+{
+    *txn = NULL;
+    if (s->pending != NULL) {
+        txt_reply_error(out, REG_ERUNTIMEINCONSISTENCY, "a write is still pending");
+        return TXT_DONE;
+    }
+    int status = txt__line(s, line, len, now_ms, out, txn);
+    txt__trim(s);
+    return status;
 }
 
 /* ---- write replies and events ------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -376,6 +377,34 @@ static void test_output_limit(void **state)
     tf_close(w);
 }
 
+/* Requests and replies larger than the buffers a session keeps. */
+static void test_large_requests(void **state)
+{
+    tf_world *w = *state;
+    size_t n = 200000;
+    char *line = malloc(n + 32);
+    assert_non_null(line);
+    memcpy(line, "CREATE /big ", 12);
+    memset(line + 12, 'x', n);
+    line[12 + n] = '\0';
+    EQ(w, line, "OK /big\n");
+    const char *r = tf_req(w, "GET /big");
+    assert_int_equal(strlen(r), 3 + n + strlen(tf_stat(w, "/big")) + 1);
+    assert_memory_equal(r + 3, line + 12, n);
+    EQ(w, "CREATE /kids", "OK /kids\n");
+    size_t total = 0;
+    for (int i = 0; i < 1500; i++) {
+        snprintf(line, n, "CREATE /kids/child-with-a-rather-long-name-%04d", i);
+        EQ(w, line, tf_fmt("OK %s\n", line + 7));
+        total += 1 + strlen(line + 13);
+    }
+    r = tf_req(w, "CHILDREN /kids");
+    assert_int_equal(strncmp(r, "OK 1500 child-with-a-rather-long-name-0000 ", 43), 0);
+    assert_int_equal(strlen(r), 7 + total + 1);
+    EQ(w, "PING", "OK\n");
+    free(line);
+}
+
 /* The daemon feeds nothing while a write is pending; if it did, the line
  * is refused; reg_prepare failures are answered at once. */
 static void test_pending(void **state)
@@ -429,6 +458,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_format, tf_setup, tf_teardown),
         cmocka_unit_test(test_reply_error),
         cmocka_unit_test(test_output_limit),
+        cmocka_unit_test_setup_teardown(test_large_requests, tf_setup, tf_teardown),
         cmocka_unit_test(test_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
