@@ -39,7 +39,8 @@ def lookup(qname, qtype):
         if qtype == dns.rdatatype.SOA:
             return dns.rcode.NOERROR, [soa], [], []
         if qtype == dns.rdatatype.NS:
-            return dns.rcode.NOERROR, [dns.rrset.from_text(ZONE, 0, "IN", "NS", "ns.zk.")], [], []
+            ns = dns.rrset.from_text(ZONE, 0, "IN", "NS", "ns.zk.")
+            return dns.rcode.NOERROR, [ns], [], []
         return dns.rcode.NOERROR, [], [], [soa]
     labels = name[: -len(ZONE) - 1].split(".")
     srv_form = len(labels) == 2 and labels[0].startswith("_") and labels[1] == "_tcp"

@@ -180,6 +180,15 @@ static void print_phase(const char *label, const phase *ph)
             (unsigned long long)ph->probes);
 }
 
+static void print_result(const char *p, const phase *ph, const char *wrong)
+{
+    printf(" %s_p50_us=%.1f %s_p99_us=%.1f %s_max_us=%.1f %s_%s=%llu %s_inconsistent=%llu"
+           " %s_gaveup=%llu",
+           p, bc_hist_pct(&ph->delay, 50), p, bc_hist_pct(&ph->delay, 99), p,
+           (double)ph->delay.max_ns / 1000, p, wrong, (unsigned long long)ph->wrong, p,
+           (unsigned long long)ph->inconsistent, p, (unsigned long long)ph->gave_up);
+}
+
 int main(int argc, char **argv)
 {
     int ch;
@@ -266,17 +275,13 @@ int main(int argc, char **argv)
             (unsigned long long)n_timeouts, (unsigned long long)errors);
     print_phase("register", &reg);
     print_phase("close", &gone);
-    printf("RESULT rounds=%d secs=%.2f ack_p50_us=%.1f ack_p99_us=%.1f "
-           "reg_p50_us=%.1f reg_p99_us=%.1f reg_max_us=%.1f reg_stale=%llu reg_inconsistent=%llu "
-           "reg_gaveup=%llu close_p50_us=%.1f close_p99_us=%.1f close_max_us=%.1f close_lagging=%llu "
-           "close_inconsistent=%llu close_gaveup=%llu dns_timeouts=%llu errors=%llu\n",
-           round, secs, bc_hist_pct(&ack, 50), bc_hist_pct(&ack, 99),
-           bc_hist_pct(&reg.delay, 50), bc_hist_pct(&reg.delay, 99),
-           (double)reg.delay.max_ns / 1000, (unsigned long long)reg.wrong,
-           (unsigned long long)reg.inconsistent, (unsigned long long)reg.gave_up, bc_hist_pct(&gone.delay, 50),
-           bc_hist_pct(&gone.delay, 99), (double)gone.delay.max_ns / 1000,
-           (unsigned long long)gone.wrong, (unsigned long long)gone.inconsistent,
-           (unsigned long long)gone.gave_up,
-           (unsigned long long)n_timeouts, (unsigned long long)errors);
-    return reg.wrong || reg.inconsistent || gone.inconsistent || reg.gave_up || gone.gave_up || errors ? 1 : 0;
+    printf("RESULT rounds=%d secs=%.2f ack_p50_us=%.1f ack_p99_us=%.1f", round, secs,
+           bc_hist_pct(&ack, 50), bc_hist_pct(&ack, 99));
+    print_result("reg", &reg, "stale");
+    print_result("close", &gone, "lagging");
+    printf(" dns_timeouts=%llu errors=%llu\n", (unsigned long long)n_timeouts,
+           (unsigned long long)errors);
+    int bad = reg.wrong || reg.inconsistent || gone.inconsistent || reg.gave_up ||
+              gone.gave_up || errors;
+    return bad ? 1 : 0;
 }
