@@ -15,6 +15,8 @@
  *   _leader.<name>                    answers as the leader member of <name>
  *   ns.<apex>                         A 127.0.0.1 / AAAA ::1 while no group
  *                                     "ns" exists
+ *   _tcp|_udp.<apex>, _dns-sd._udp.<apex>  exist (NODATA) while no such node
+ *                                     does, since DNS-SD names lie below
  *   anything else                     the node: a member answers with its own
  *                                     records, any other node with those of
  *                                     its member children
@@ -211,6 +213,22 @@ static const reg_node *res__service(dns_build *b, const uint8_t *l)
     return reg_node_child_icase(root, (const char *)l + 2, (size_t)l[0] - 1);
 }
 
+static bool res__is_proto(const uint8_t *l)
+{
+    return dns__label_is(l, "_tcp") || dns__label_is(l, "_udp");
+}
+
+/* "_tcp", "_udp" and "_dns-sd._udp" under the apex have names below them
+ * (DNS-SD), so they exist even without a node: NODATA, never NXDOMAIN, or a
+ * resolver that minimises its queries (RFC 9156) and trusts NXDOMAIN cuts
+ * (RFC 8020) would never ask for "_web._tcp". */
+static bool res__is_ent(const dns_build *b, size_t nrel)
+{
+    const uint8_t *const *lab = b->ql.lab;
+    return (nrel == 1 && res__is_proto(lab[0])) ||
+           (nrel == 2 && dns__label_is(lab[0], "_dns-sd") && dns__label_is(lab[1], "_udp"));
+}
+
 /* "_<svc>._tcp.<apex>": PTR to instances, SRV of the members. */
 static int res__browse(dns_build *b)
 {
@@ -218,7 +236,7 @@ static int res__browse(dns_build *b)
     uint8_t svc[64];
     const reg_node *g = res__service(b, l);
     if (g == NULL)
-        return res__negative(b, DNS_R_NXDOMAIN);
+        return res__is_ent(b, 2) ? res__done(b) : res__negative(b, DNS_R_NXDOMAIN);
     unsigned qt = b->q->qtype;
     svc[0] = (uint8_t)(l[0] - 1);
     memcpy(svc + 1, l + 2, svc[0]);
@@ -279,11 +297,6 @@ static int res__leader(dns_build *b, size_t nrel)
     return res__member(b, &set->m[i], svc, svclen);
 }
 
-static bool res__is_proto(const uint8_t *l)
-{
-    return dns__label_is(l, "_tcp") || dns__label_is(l, "_udp");
-}
-
 int dns__resolve(dns_build *b)
 {
     size_t nrel = b->ql.n - b->z->apexlabels;
@@ -301,6 +314,8 @@ int dns__resolve(dns_build *b)
     if (nrel >= 2 && dns__label_is(lab[0], "_leader"))
         return res__leader(b, nrel);
     const reg_node *n = res__walk(b, 0, nrel);
+    if (n == NULL && res__is_ent(b, nrel))
+        return res__done(b); /* NODATA */
     if (n == NULL && nrel == 1 && dns__label_is(lab[0], "ns")) {
         b->dep = DNS_DEP_ZONE;
         dns__rr_ns_addr(b, b->q->qtype);

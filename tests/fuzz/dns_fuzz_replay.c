@@ -53,7 +53,8 @@ static int load(const char *dir, input *in, size_t *n)
         uint8_t *buf = malloc(FZ_MAX_INPUT);
         size_t len = buf ? fread(buf, 1, FZ_MAX_INPUT, f) : 0;
         fclose(f);
-        in[(*n)++] = (input){buf, len};
+        if (buf != NULL)
+            in[(*n)++] = (input){buf, len};
     }
     closedir(d);
     return 0;

@@ -563,6 +563,11 @@ static void test_dnssd(void **state)
     expect_nxdomain("w3._web._tcp.zk.", LDNS_RR_TYPE_SRV);
     expect_nxdomain("x._noport._tcp.zk.", LDNS_RR_TYPE_SRV);
     expect_nodata("_empty._tcp.zk.", LDNS_RR_TYPE_PTR);
+    /* the names above DNS-SD names exist (RFC 8020 cuts would hide them) */
+    expect_nodata("_tcp.zk.", LDNS_RR_TYPE_A);
+    expect_nodata("_udp.zk.", LDNS_RR_TYPE_A);
+    expect_nodata("_dns-sd._udp.zk.", LDNS_RR_TYPE_PTR);
+    expect_nxdomain("x._udp.zk.", LDNS_RR_TYPE_A);
 }
 
 /* ---- apex, negative answers ------------------------------------------------------------ */
