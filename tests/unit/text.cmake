@@ -13,3 +13,5 @@ zk_unit_test(test_text_fuzz
              SOURCES ${CMAKE_CURRENT_LIST_DIR}/text_fuzz_test.c
                      ${CMAKE_CURRENT_LIST_DIR}/text_fixture.c
              LIBS zk_proto)
+# `--target test_text` builds the whole family, so `ctest -R text` finds them all.
+add_dependencies(test_text test_text_token test_text_register test_text_fuzz)
