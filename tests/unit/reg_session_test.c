@@ -1,0 +1,400 @@
+/*
+ * reg_session_test.c - sessions (ids, expiry, passwords, closing),
+ * ephemeral nodes and their deletion at close, and ACLs of every scheme.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reg_fixture.h"
+
+static int setup(void **state)
+{
+    *state = fx_new();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_free(*state);
+    return 0;
+}
+
+static void test_session_ids(void **state)
+{
+    (void)state;
+    reg_config cfg;
+    reg_config_default(&cfg);
+    cfg.server_id = 3;
+    fx *f = fx_new_cfg(&cfg);
+    reg_op cs = {.type = REG_OP_CREATE_SESSION, .timeout_ms = 4000};
+    reg_txn *t = fx_prep(f, 0, &cs);
+    uint64_t want = (3ull << 56) | (((uint64_t)f->now << 24) >> 8);
+    assert_int_equal((uint64_t)reg_txn_session(t), want);
+    assert_int_equal(reg_session_count(f->reg), 0);
+    reg_result res = {0};
+    assert_int_equal(reg_commit(f->reg, t, &res), 0);
+    assert_int_equal((uint64_t)res.session, want);
+    assert_int_equal(res.type, REG_OP_CREATE_SESSION);
+    assert_int_equal(reg_session_count(f->reg), 1);
+    assert_int_equal(reg_session_timeout(f->reg, res.session), 4000);
+    int64_t s2 = fx_session(f, 5000, REG_SESSION_LOCAL);
+    assert_int_equal((uint64_t)s2, want + 1);
+    assert_int_equal(reg_session_count(f->reg), 2);
+    assert_int_equal(reg_last_zxid(f->reg), 2);
+    assert_int_equal(reg_session_timeout(f->reg, 12345), REG_ESESSIONEXPIRED);
+    fx_free(f);
+}
+
+static void test_expiry(void **state)
+{
+    fx *f = *state;
+    int64_t ids[8];
+    int64_t s1 = fx_session(f, 1000, 0);
+    int64_t s2 = fx_session(f, 3000, 0);
+    int64_t sl = fx_session(f, 1000, REG_SESSION_LOCAL);
+    int64_t s0 = fx_session(f, 0, 0);
+    int64_t t0 = f->now;
+    assert_int_equal(reg_sessions_expired(f->reg, t0 + 999, ids, 8), 0);
+    assert_int_equal(reg_sessions_expired(f->reg, t0 + 1000, ids, 8), 1);
+    assert_int_equal(ids[0], s1);
+    /* still reported until closed */
+    assert_int_equal(reg_sessions_expired(f->reg, t0 + 1000, ids, 8), 1);
+    assert_int_equal(reg_session_touch(f->reg, s1, t0 + 900), 0);
+    assert_int_equal(reg_sessions_expired(f->reg, t0 + 1800, ids, 8), 0);
+    assert_int_equal(reg_sessions_expired(f->reg, t0 + 1900, ids, 8), 1);
+    assert_int_equal(reg_sessions_expired(f->reg, t0 + 100000, ids, 1), 1);
+    assert_int_equal(reg_sessions_expired(f->reg, t0 + 100000, ids, 8), 2);
+    assert_true((ids[0] == s1 && ids[1] == s2) || (ids[0] == s2 && ids[1] == s1));
+    /* a close in the pipeline takes it off the list */
+    reg_op cl = {.type = REG_OP_CLOSE_SESSION};
+    reg_txn *t = fx_prep(f, s1, &cl);
+    assert_int_equal(reg_sessions_expired(f->reg, t0 + 100000, ids, 8), 1);
+    assert_int_equal(ids[0], s2);
+    assert_int_equal(reg_commit(f->reg, t, NULL), 0);
+    assert_int_equal(reg_session_count(f->reg), 3);
+    (void)sl;
+    (void)s0;
+    assert_int_equal(fx_close(f, s2), 0);
+    assert_int_equal(reg_sessions_expired(f->reg, INT64_MAX / 2, ids, 8), 0);
+}
+
+static void test_check_and_touch(void **state)
+{
+    fx *f = *state;
+    static const uint8_t good[16] = "0123456789abcdef";
+    uint8_t bad[16] = "0123456789abcdeX";
+    int64_t s = fx_session(f, 1000, 0);
+    assert_int_equal(reg_session_check(f->reg, s, good, f->now + 10), 0);
+    assert_int_equal(reg_session_check(f->reg, s, bad, f->now), REG_ESESSIONEXPIRED);
+    assert_int_equal(reg_session_check(f->reg, s + 99, good, f->now), REG_ESESSIONEXPIRED);
+    assert_int_equal(reg_session_touch(f->reg, s + 99, f->now), REG_ESESSIONEXPIRED);
+    assert_int_equal(fx_close(f, s), 0);
+    assert_int_equal(reg_session_check(f->reg, s, good, f->now), REG_ESESSIONEXPIRED);
+    assert_int_equal(reg_session_count(f->reg), 0);
+    /* closing an unknown session is a harmless txn */
+    int64_t z = reg_last_zxid(f->reg);
+    assert_int_equal(fx_close(f, 777), 0);
+    assert_int_equal(reg_last_zxid(f->reg), z + 1);
+}
+
+static void collect_path(void *ctx, const char *path)
+{
+    char (*v)[64] = ctx;
+    for (int i = 0; i < 16; i++) {
+        if (!v[i][0]) {
+            strncpy(v[i], path, 63);
+            return;
+        }
+    }
+}
+
+static void test_ephemerals(void **state)
+{
+    fx *f = *state;
+    int64_t s = fx_session(f, 10000, 0);
+    assert_int_equal(fx_create(f, 0, "/e", NULL, REG_CREATE_EPHEMERAL, NULL, 0),
+                     REG_ESESSIONEXPIRED);
+    assert_int_equal(fx_create(f, 4242, "/e", NULL, REG_CREATE_EPHEMERAL, NULL, 0),
+                     REG_ESESSIONEXPIRED);
+    assert_int_equal(fx_create(f, 4242, "/p", NULL, 0, NULL, 0), REG_ESESSIONEXPIRED);
+    assert_int_equal(fx_create(f, s, "/g", NULL, 0, NULL, 0), 0);
+    assert_int_equal(fx_create(f, s, "/g/z", NULL, REG_CREATE_EPHEMERAL, NULL, 0), 0);
+    char p[64];
+    assert_int_equal(fx_create(f, s, "/g/m-", NULL,
+                               REG_CREATE_EPHEMERAL | REG_CREATE_SEQUENTIAL, p, sizeof(p)), 0);
+    assert_string_equal(p, "/g/m-0000000001");
+    assert_int_equal(fx_create(f, s, "/a", NULL, REG_CREATE_EPHEMERAL, NULL, 0), 0);
+    assert_int_equal(fx_create(f, s, "/a/child", NULL, 0, NULL, 0),
+                     REG_ENOCHILDRENFOREPHEMERALS);
+    assert_int_equal(fx_create(f, s, "/a/x/y", NULL, REG_CREATE_PARENTS, NULL, 0),
+                     REG_ENOCHILDRENFOREPHEMERALS);
+    assert_int_equal(fx_stat(f, "/g/z").ephemeral_owner, s);
+    char v[16][64] = {{0}};
+    assert_int_equal(reg_session_ephemerals(f->reg, s, collect_path, v), 0);
+    assert_string_equal(v[0], "/g/z");
+    assert_string_equal(v[1], "/g/m-0000000001");
+    assert_string_equal(v[2], "/a");
+    assert_string_equal(v[3], "");
+    assert_int_equal(reg_session_ephemerals(f->reg, 999, collect_path, v),
+                     REG_ESESSIONEXPIRED);
+
+    /* watches on the doomed nodes */
+    reg_stat st;
+    assert_int_equal(reg_get(f->reg, 0, "/g/z", 11, NULL, NULL, &st), 0);
+    assert_int_equal(reg_children(f->reg, 0, "/g", 12, NULL, NULL, NULL), 0);
+    assert_int_equal(reg_exists(f->reg, 0, "/a", 13, NULL), 0);
+    fx_reset(f);
+    assert_int_equal(fx_close(f, s), 0);
+    int64_t z = reg_last_zxid(f->reg);
+    assert_false(fx_exists(f, "/g/z"));
+    assert_false(fx_exists(f, "/a"));
+    assert_true(fx_exists(f, "/g"));
+    assert_int_equal(fx_stat(f, "/g").pzxid, z);
+    assert_int_equal(f->nch, 3);
+    for (size_t i = 0; i < f->nch; i++) {
+        assert_int_equal(f->ch[i].type, REG_EVENT_DELETED);
+        assert_int_equal(f->ch[i].zxid, z);
+    }
+    /* /g/z: DELETED to 11, CHILDREN of /g to 12; /a: DELETED to 13 */
+    assert_int_equal(f->nev, 3);
+    fx_assert_ev(f, 0, 11, REG_EVENT_DELETED, "/g/z");
+    fx_assert_ev(f, 1, 12, REG_EVENT_CHILDREN, "/g");
+    fx_assert_ev(f, 2, 13, REG_EVENT_DELETED, "/a");
+    assert_int_equal(f->ev[0].zxid, z);
+    assert_int_equal(fx_create(f, s, "/b", NULL, REG_CREATE_EPHEMERAL, NULL, 0),
+                     REG_ESESSIONEXPIRED);
+    assert_int_equal(reg_get(f->reg, s, "/g", 0, NULL, NULL, NULL), REG_ESESSIONEXPIRED);
+}
+
+static void test_close_with_pending(void **state)
+{
+    fx *f = *state;
+    int64_t s = fx_session(f, 10000, 0);
+    assert_int_equal(fx_create(f, s, "/e1", NULL, REG_CREATE_EPHEMERAL, NULL, 0), 0);
+    assert_int_equal(fx_create(f, s, "/e2", NULL, REG_CREATE_EPHEMERAL, NULL, 0), 0);
+    reg_op c3 = fx_op_create("/e3", NULL, REG_CREATE_EPHEMERAL);
+    reg_op d1 = fx_op_delete("/e1", -1), cl = {.type = REG_OP_CLOSE_SESSION};
+    reg_txn *t1 = fx_prep(f, s, &c3);
+    reg_txn *t2 = fx_prep(f, s, &d1);
+    reg_txn *t3 = fx_prep(f, s, &cl);
+    reg_txn *t4 = fx_prep(f, s, &c3); /* after the close: expired */
+    assert_int_equal(reg_txn_err(t4), REG_ESESSIONEXPIRED);
+    /* a parent of an ephemeral being closed may be deleted behind it */
+    assert_int_equal(reg_commit(f->reg, t1, NULL), 0);
+    assert_int_equal(reg_commit(f->reg, t2, NULL), 0);
+    fx_reset(f);
+    assert_int_equal(reg_commit(f->reg, t3, NULL), 0);
+    assert_int_equal(f->nch, 2);
+    assert_string_equal(f->ch[0].path, "/e2");
+    assert_string_equal(f->ch[1].path, "/e3");
+    assert_int_equal(reg_commit(f->reg, t4, NULL), REG_ESESSIONEXPIRED);
+    assert_false(fx_exists(f, "/e3"));
+    assert_int_equal(reg_session_count(f->reg), 0);
+}
+
+static void test_acl_digest(void **state)
+{
+    fx *f = *state;
+    int64_t bob = fx_session(f, 10000, 0), eve = fx_session(f, 10000, 0);
+    reg_acl acl[] = {{REG_PERM_ALL, "digest", "bob:hash="},
+                     {REG_PERM_READ, "world", "anyone"}};
+    assert_int_equal(fx_create_acl(f, bob, "/d", acl, 2), 0);
+    assert_int_equal(reg_session_add_auth(f->reg, bob, "digest", "bob:hash="), 0);
+    assert_int_equal(reg_session_add_auth(f->reg, bob, "digest", "bob:hash="), 0);
+    assert_int_equal(reg_get(f->reg, eve, "/d", 0, NULL, NULL, NULL), 0);
+    assert_int_equal(fx_set(f, eve, "/d", "x", -1, NULL), REG_ENOAUTH);
+    assert_int_equal(fx_set(f, bob, "/d", "x", -1, NULL), 0);
+    assert_int_equal(fx_create(f, eve, "/d/c", NULL, 0, NULL, 0), REG_ENOAUTH);
+    assert_int_equal(fx_create(f, bob, "/d/c", NULL, 0, NULL, 0), 0);
+    assert_int_equal(fx_delete(f, eve, "/d/c", -1), REG_ENOAUTH);
+    assert_int_equal(fx_delete(f, bob, "/d/c", -1), 0);
+    assert_int_equal(fx_delete(f, eve, "/d/none", -1), REG_ENOAUTH); /* parent first */
+    assert_int_equal(reg_session_add_auth(f->reg, eve, "digest", "bob:other"), 0);
+    assert_int_equal(fx_set(f, eve, "/d", "x", -1, NULL), REG_ENOAUTH);
+    assert_int_equal(reg_session_clear_auth(f->reg, bob), 0);
+    assert_int_equal(fx_set(f, bob, "/d", "x", -1, NULL), REG_ENOAUTH);
+    /* super passes everything */
+    assert_int_equal(reg_session_add_auth(f->reg, eve, "super", ""), 0);
+    assert_int_equal(fx_set(f, eve, "/d", "y", -1, NULL), 0);
+}
+
+struct acls {
+    reg_acl v[8];
+    char ids[8][64];
+    char schemes[8][16];
+    int n;
+};
+
+static void grab_acl(void *ctx, const reg_acl *a)
+{
+    struct acls *c = ctx;
+    strncpy(c->ids[c->n], a->id, 63);
+    strncpy(c->schemes[c->n], a->scheme, 15);
+    c->v[c->n].perms = a->perms;
+    c->n++;
+}
+
+static void test_get_set_acl(void **state)
+{
+    fx *f = *state;
+    int64_t s = fx_session(f, 10000, 0), o = fx_session(f, 10000, 0);
+    reg_acl acl[] = {{REG_PERM_READ, "digest", "ann:secret"},
+                     {REG_PERM_ADMIN, "digest", "adm:pw"}};
+    assert_int_equal(fx_create_acl(f, 0, "/n", acl, 2), 0);
+    struct acls c = {0};
+    assert_int_equal(reg_get_acl(f->reg, o, "/n", NULL, grab_acl, &c), REG_ENOAUTH);
+    assert_int_equal(reg_session_add_auth(f->reg, s, "digest", "ann:secret"), 0);
+    reg_stat st;
+    assert_int_equal(reg_get_acl(f->reg, s, "/n", &st, grab_acl, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.ids[0], "ann:x"); /* no ADMIN: redacted */
+    assert_string_equal(c.ids[1], "adm:x");
+    assert_int_equal(st.aversion, 0);
+    /* setACL needs ADMIN */
+    reg_acl open[] = {{REG_PERM_ALL, "world", "anyone"}};
+    reg_op sa = {.type = REG_OP_SET_ACL, .path = "/n", .acl = open, .acl_count = 1,
+                 .version = -1};
+    assert_int_equal(fx_write(f, s, &sa, NULL), REG_ENOAUTH);
+    assert_int_equal(reg_session_add_auth(f->reg, s, "digest", "adm:pw"), 0);
+    c.n = 0;
+    assert_int_equal(reg_get_acl(f->reg, s, "/n", NULL, grab_acl, &c), 0);
+    assert_string_equal(c.ids[0], "ann:secret");
+    sa.version = 3;
+    assert_int_equal(fx_write(f, s, &sa, NULL), REG_EBADVERSION);
+    sa.version = 0;
+    reg_result res = {0};
+    assert_int_equal(fx_write(f, s, &sa, &res), 0);
+    assert_int_equal(res.stat.aversion, 1);
+    reg_result_clear(&res);
+    assert_int_equal(fx_stat(f, "/n").aversion, 1);
+    c.n = 0;
+    assert_int_equal(reg_get_acl(f->reg, o, "/n", NULL, grab_acl, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.schemes[0], "world");
+    sa.path = "/none";
+    sa.version = -1;
+    assert_int_equal(fx_write(f, s, &sa, NULL), REG_ENONODE);
+    assert_int_equal(reg_get_acl(f->reg, s, "/none", NULL, grab_acl, &c), REG_ENONODE);
+}
+
+static void test_acl_auth_scheme(void **state)
+{
+    fx *f = *state;
+    int64_t s = fx_session(f, 10000, 0), o = fx_session(f, 10000, 0);
+    reg_acl acl[] = {{REG_PERM_ALL, "auth", ""}};
+    assert_int_equal(reg_session_add_auth(f->reg, s, "ip", "127.0.0.1"), 0);
+    assert_int_equal(fx_create_acl(f, s, "/au", acl, 1), REG_EINVALIDACL);
+    assert_int_equal(fx_create_acl(f, 0, "/au", acl, 1), REG_EINVALIDACL);
+    assert_int_equal(reg_session_add_auth(f->reg, s, "digest", "u1:h1"), 0);
+    assert_int_equal(reg_session_add_auth(f->reg, s, "digest", "u2:h2"), 0);
+    assert_int_equal(fx_create_acl(f, s, "/au", acl, 1), 0);
+    struct acls c = {0};
+    assert_int_equal(reg_get_acl(f->reg, s, "/au", NULL, grab_acl, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.schemes[0], "digest");
+    assert_string_equal(c.ids[0], "u1:h1");
+    assert_string_equal(c.ids[1], "u2:h2");
+    assert_int_equal(reg_get(f->reg, o, "/au", 0, NULL, NULL, NULL), REG_ENOAUTH);
+    assert_int_equal(reg_session_add_auth(f->reg, o, "digest", "u2:h2"), 0);
+    assert_int_equal(reg_get(f->reg, o, "/au", 0, NULL, NULL, NULL), 0);
+}
+
+static void test_acl_ip(void **state)
+{
+    fx *f = *state;
+    int64_t in = fx_session(f, 10000, 0), out = fx_session(f, 10000, 0);
+    int64_t v6 = fx_session(f, 10000, 0);
+    reg_acl acl[] = {{REG_PERM_ALL, "ip", "10.1.0.0/16"},
+                     {REG_PERM_READ, "ip", "192.168.1.7"},
+                     {REG_PERM_ALL, "ip", "fd00::/8"}};
+    assert_int_equal(fx_create_acl(f, 0, "/ip", acl, 3), 0);
+    assert_int_equal(reg_session_add_auth(f->reg, in, "ip", "10.1.200.3"), 0);
+    assert_int_equal(reg_session_add_auth(f->reg, out, "ip", "10.2.0.1"), 0);
+    assert_int_equal(reg_session_add_auth(f->reg, v6, "ip", "fd12::1"), 0);
+    assert_int_equal(fx_set(f, in, "/ip", "x", -1, NULL), 0);
+    assert_int_equal(fx_set(f, out, "/ip", "x", -1, NULL), REG_ENOAUTH);
+    assert_int_equal(fx_set(f, v6, "/ip", "x", -1, NULL), 0);
+    assert_int_equal(reg_get(f->reg, out, "/ip", 0, NULL, NULL, NULL), REG_ENOAUTH);
+    assert_int_equal(reg_session_add_auth(f->reg, out, "ip", "192.168.1.7"), 0);
+    assert_int_equal(reg_get(f->reg, out, "/ip", 0, NULL, NULL, NULL), 0);
+    assert_int_equal(fx_set(f, out, "/ip", "x", -1, NULL), REG_ENOAUTH);
+    /* an ip identity alone does not satisfy digest */
+    reg_acl d[] = {{REG_PERM_ALL, "digest", "10.1.200.3:x"}};
+    assert_int_equal(fx_create_acl(f, 0, "/ip2", d, 1), 0);
+    assert_int_equal(reg_get(f->reg, in, "/ip2", 0, NULL, NULL, NULL), REG_ENOAUTH);
+}
+
+static void test_acl_invalid(void **state)
+{
+    fx *f = *state;
+    reg_acl bad[][1] = {
+        {{REG_PERM_ALL, "world", "someone"}}, {{REG_PERM_ALL, "nosuch", "x"}},
+        {{REG_PERM_ALL, "digest", "bob"}},    {{REG_PERM_ALL, "digest", "a:b:c"}},
+        {{REG_PERM_ALL, "ip", "10.0.0.256"}}, {{REG_PERM_ALL, "ip", "10.0.0.1/33"}},
+        {{REG_PERM_ALL, "ip", "1.2.3"}},      {{REG_PERM_ALL, "ip", "x.y.z.w"}},
+        {{REG_PERM_ALL, NULL, "x"}},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(fx_create_acl(f, 0, "/bad", bad[i], 1), REG_EINVALIDACL);
+    reg_acl ok[] = {{REG_PERM_ALL, "world", "anyone"}};
+    assert_int_equal(fx_create_acl(f, 0, "/bad", ok, 0), REG_EINVALIDACL);
+    reg_acl good[] = {{REG_PERM_ALL, "digest", ":b"}, {REG_PERM_ALL, "digest", "a:b:"},
+                      {REG_PERM_ALL, "ip", "10.0.0.0/0"}};
+    for (int i = 0; i < 3; i++) {
+        char p[16];
+        snprintf(p, sizeof(p), "/good%d", i);
+        assert_int_equal(fx_create_acl(f, 0, p, &good[i], 1), 0);
+    }
+    /* duplicates are dropped */
+    reg_acl dup[] = {{REG_PERM_ALL, "world", "anyone"}, {REG_PERM_ALL, "world", "anyone"}};
+    assert_int_equal(fx_create_acl(f, 0, "/dup", dup, 2), 0);
+    struct acls c = {0};
+    assert_int_equal(reg_get_acl(f->reg, 0, "/dup", NULL, grab_acl, &c), 0);
+    assert_int_equal(c.n, 1);
+}
+
+static void test_acl_perms(void **state)
+{
+    fx *f = *state;
+    int64_t s = fx_session(f, 10000, 0);
+    reg_acl ro[] = {{REG_PERM_READ | REG_PERM_CREATE, "world", "anyone"}};
+    reg_acl none[] = {{0, "world", "anyone"}};
+    assert_int_equal(fx_create_acl(f, 0, "/r", ro, 1), 0);
+    assert_int_equal(fx_create_acl(f, 0, "/n", none, 1), 0);
+    assert_int_equal(fx_create(f, s, "/r/c", NULL, 0, NULL, 0), 0);
+    assert_int_equal(fx_delete(f, s, "/r/c", -1), REG_ENOAUTH);
+    assert_int_equal(fx_set(f, s, "/r", "x", -1, NULL), REG_ENOAUTH);
+    assert_int_equal(reg_get(f->reg, s, "/r", 0, NULL, NULL, NULL), 0);
+    assert_int_equal(reg_get(f->reg, s, "/n", 7, NULL, NULL, NULL), REG_ENOAUTH);
+    assert_int_equal(reg_watch_count(f->reg), 0); /* no watch on NOAUTH */
+    assert_int_equal(reg_children(f->reg, s, "/n", 0, NULL, NULL, NULL), REG_ENOAUTH);
+    int32_t cnt;
+    assert_int_equal(reg_all_children_number(f->reg, s, "/n", &cnt), REG_ENOAUTH);
+    assert_int_equal(reg_exists(f->reg, s, "/n", 0, NULL), 0); /* no ACL check */
+    reg_op chk = fx_op_check("/n", -1);
+    assert_int_equal(fx_write(f, s, &chk, NULL), REG_ENOAUTH);
+    assert_int_equal(fx_create(f, s, "/n/c", NULL, 0, NULL, 0), REG_ENOAUTH);
+    /* the server is never refused */
+    assert_int_equal(fx_set(f, 0, "/n", "x", -1, NULL), 0);
+    assert_int_equal(fx_delete(f, 0, "/r/c", -1), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_session_ids),
+        cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_and_touch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ephemerals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_with_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_digest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_set_acl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_auth_scheme, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_ip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_perms, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
