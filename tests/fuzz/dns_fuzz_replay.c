@@ -4,7 +4,7 @@
  * pseudo-random mutations of them (bit flips, byte stores, truncation,
  * duplication of a range, interesting values in the header), so the target
  * runs as an ordinary ctest under the sanitizers in a few seconds.
- * argv[2] (optional): the number of mutations, default 200000.
+ * argv[2] (optional): the number of mutations, default 50000.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 {
     static input in[FZ_MAX_FILES];
     size_t n = 0;
-    long rounds = argc > 2 ? atol(argv[2]) : 200000;
+    long rounds = argc > 2 ? atol(argv[2]) : 50000;
     if (argc < 2 || load(argv[1], in, &n) < 0 || n == 0) {
         fprintf(stderr, "usage: %s CORPUS_DIR [MUTATIONS] (with at least one file)\n", argv[0]);
         return 2;
