@@ -240,7 +240,7 @@ static void tconn__too_long(tconn *c)
 static void tconn__run_lines(tconn *c)
 {
     size_t max = tconn__max_line(c);
-    while (c->state == TC_READY) {
+    while (c->state == TC_READY && c->in_len > 0) {
         char *lf = memchr(c->in, '\n', c->in_len);
         if (lf == NULL) {
             if (c->in_len > max)
