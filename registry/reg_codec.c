@@ -154,6 +154,8 @@ static void get_create(struct reg__rd *r, struct reg__rec *rec)
     if (rec->nkind > REG__TTL || (rec->nkind == REG__TTL &&
                                   (rec->owner <= 0 || rec->owner > REG__TTL_MAX)))
         reg__rd_fail(r);
+    if (rec->nkind == REG__EPHEMERAL && rec->owner == 0)
+        reg__rd_fail(r);
     if (rec->path && strcmp(rec->path, "/") == 0)
         reg__rd_fail(r);
 }
@@ -199,6 +201,8 @@ static void get_body(struct reg__rd *r, struct reg__rec *rec)
     case REG__R_CREATE_SESSION:
         rec->timeout = reg__rd_i64(r);
         rec->sflags = reg__rd_u32(r);
+        if (rec->timeout < 0 || rec->sflags > REG_SESSION_LOCAL)
+            reg__rd_fail(r);
         reg__rd_bytes(r, rec->passwd, sizeof(rec->passwd));
         break;
     case REG__R_CLOSE_SESSION:
@@ -246,7 +250,9 @@ static bool rec_fits(const reg_txn *t, const struct reg__rec *rec)
 
 static bool txn_fits(const reg_txn *t, uint32_t nrec)
 {
-    if (!op_type(t->type) || !zk_err(t->err) || t->zxid <= 0)
+    if (!op_type(t->type) || !zk_err(t->err) || t->zxid <= 0 || t->zxid == INT64_MAX)
+        return false;
+    if (t->type == REG_OP_CREATE_SESSION && t->session == 0)
         return false;
     if (t->type == REG_OP_MULTI)
         return true;

@@ -112,7 +112,7 @@ int reg_commit(reg_t *reg, reg_txn *txn, reg_result *res)
     int rc = apply_txn(reg, txn, out);
     out->err = rc;
     reg->last_zxid = txn->zxid;
-    if (reg->next_zxid <= txn->zxid)
+    if (reg->next_zxid <= txn->zxid && txn->zxid < INT64_MAX)
         reg->next_zxid = txn->zxid + 1;
     if (txn->reg)
         pend_remove_head(reg, txn);

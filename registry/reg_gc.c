@@ -41,7 +41,9 @@ static bool collectable(const reg_node *n, int64_t now)
     if (n->kind == REG__CONTAINER)
         return n->cversion > 0;
     int64_t ttl = reg__ext(n)->owner;
-    return ttl != 0 && now - n->mtime > ttl;
+    if (ttl <= 0 || now <= n->mtime)
+        return false;
+    return (uint64_t)now - (uint64_t)n->mtime > (uint64_t)ttl;
 }
 
 size_t reg_collect_garbage(reg_t *reg, int64_t now_ms, char **paths, size_t max)

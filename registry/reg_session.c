@@ -23,6 +23,17 @@
 
 /* ---- the expiry heap ---------------------------------------------------- */
 
+/* a + b for a deadline, saturating instead of overflowing (times and
+ * timeouts may come from a hostile log). */
+static int64_t deadline(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
 static void heap_set(reg_t *reg, size_t i, struct reg__session *s)
 {
     reg->heap[i] = s;
@@ -69,7 +80,7 @@ static int heap_push(reg_t *reg, struct reg__session *s)
         reg->heap = nh;
         reg->heap_cap = ncap;
     }
-    s->key = s->touched + s->timeout;
+    s->key = deadline(s->touched, s->timeout);
     heap_set(reg, reg->heap_len++, s);
     sift_up(reg, s->heap_idx);
     return 0;
@@ -211,7 +222,7 @@ void reg__sess_restart_clock(reg_t *reg, int64_t now)
          l = reg__htab_next(&reg->sessions, &pos, l))
         REG__CONTAINER_OF(l, struct reg__session, h)->touched = now;
     for (size_t i = 0; i < reg->heap_len; i++)
-        reg->heap[i]->key = now + reg->heap[i]->timeout;
+        reg->heap[i]->key = deadline(now, reg->heap[i]->timeout);
     for (size_t i = reg->heap_len / 2; i-- > 0;)
         sift_down(reg, i);
 }
@@ -278,8 +289,8 @@ int reg_session_touch(reg_t *reg, int64_t session, int64_t now_ms)
     if (!s)
         return REG_ESESSIONEXPIRED;
     s->touched = now_ms;
-    if (s->heap_idx != SIZE_MAX && now_ms + s->timeout < s->key) {
-        s->key = now_ms + s->timeout;
+    if (s->heap_idx != SIZE_MAX && deadline(now_ms, s->timeout) < s->key) {
+        s->key = deadline(now_ms, s->timeout);
         sift_up(reg, s->heap_idx);
     }
     return 0;
@@ -308,9 +319,9 @@ size_t reg_sessions_expired(reg_t *reg, int64_t now_ms, int64_t *ids, size_t max
         struct reg__session *top = reg->heap[0];
         if (top->key > now_ms)
             break;
-        int64_t deadline = top->touched + top->timeout;
-        if (deadline > now_ms) {
-            top->key = deadline;
+        int64_t due = deadline(top->touched, top->timeout);
+        if (due > now_ms) {
+            top->key = due;
             sift_down(reg, 0);
             continue;
         }

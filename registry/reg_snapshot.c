@@ -194,7 +194,8 @@ static void get_acls(struct loader *L)
             L->nids = i + 1;
         reg__acl_list_free(&l);
     }
-    qsort(L->ids, L->nids, sizeof(*L->ids), id_cmp);
+    if (L->nids > 1)
+        qsort(L->ids, L->nids, sizeof(*L->ids), id_cmp);
     for (uint32_t i = 1; i < L->nids; i++)
         if (L->ids[i].file == L->ids[i - 1].file)
             reg__rd_fail(L->rd);
@@ -203,6 +204,8 @@ static void get_acls(struct loader *L)
 static bool map_acl(const struct loader *L, uint32_t file, uint32_t *mine)
 {
     struct idmap key = {file, 0};
+    if (L->nids == 0)
+        return false;
     const struct idmap *m = bsearch(&key, L->ids, L->nids, sizeof(*L->ids), id_cmp);
     if (m)
         *mine = m->mine;
@@ -384,7 +387,7 @@ static void get_all(struct loader *L)
     if (memcmp(magic, SNAP_MAGIC, 8) != 0 || reg__rd_u32(L->rd) != SNAP_VERSION)
         reg__rd_fail(L->rd);
     int64_t zxid = reg__rd_i64(L->rd);
-    if (zxid < 0)
+    if (zxid < 0 || zxid == INT64_MAX)
         reg__rd_fail(L->rd);
     L->reg->last_zxid = zxid;
     L->reg->next_zxid = zxid + 1;

@@ -42,7 +42,8 @@ reg_node *reg__node_new(reg_t *reg, const char *name, size_t len, int kind,
     }
     n->kind = (uint8_t)kind;
     n->name_len = (uint16_t)len;
-    memcpy(n->name, name, len);
+    if (len)
+        memcpy(n->name, name, len);
     n->name[len] = '\0';
     n->acl = REG__ACL_OPEN;
     reg->mem += bytes;
