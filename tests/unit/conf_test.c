@@ -421,6 +421,28 @@ static void test_print_schema(void **state)
     free(text);
 }
 
+/* conf/KEYS.md holds the printed schema verbatim (regenerate it with
+ * `zonekeeperd --help-config` when a key changes). */
+static void test_keys_md_in_sync(void **state)
+{
+    char *table = NULL, doc[65536];
+    size_t len = 0, n;
+    FILE *f = open_memstream(&table, &len);
+    FILE *md = fopen(ZK_SOURCE_DIR "/conf/KEYS.md", "r");
+
+    (void)state;
+    assert_non_null(f);
+    assert_non_null(md);
+    conf_print_schema(f);
+    assert_int_equal(fclose(f), 0);
+    n = fread(doc, 1, sizeof(doc) - 1, md);
+    doc[n] = '\0';
+    fclose(md);
+    if (!strstr(doc, table))
+        fail_msg("conf/KEYS.md is out of date; its table must be:\n%s", table);
+    free(table);
+}
+
 static void test_level_names(void **state)
 {
     (void)state;
@@ -444,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_addr_parse),
         cmocka_unit_test(test_print_schema),
+        cmocka_unit_test(test_keys_md_in_sync),
         cmocka_unit_test(test_level_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
