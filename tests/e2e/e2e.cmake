@@ -14,4 +14,5 @@ endfunction()
 
 if(TARGET zonekeeperd)
   zk_e2e_test(e2e_foundation test_foundation.py)
+  zk_e2e_test(e2e_dns test_dns.py)
 endif()
