@@ -79,13 +79,15 @@ enum zkp_op {
     ZKP_OP_ERROR = -1,           /* MultiHeader type of an error result */
 };
 
-/* Special xids. The client picks every xid, the server echoes it in the
- * reply; only notifications carry an xid the server chose. */
+/* Special xids. The client picks every xid and the server echoes it in the
+ * reply, whatever it is; only notifications carry an xid the server chose. */
 enum zkp_xid {
     ZKP_XID_NOTIFICATION = -1, /* watch event (server -> client) */
     ZKP_XID_PING = -2,         /* ping and its reply */
     ZKP_XID_AUTH = -4,         /* auth (addauth) and its reply */
-    ZKP_XID_SET_WATCHES = -8,  /* setWatches/setWatches2 after a reconnect */
+    ZKP_XID_SET_WATCHES = -8,  /* setWatches of the C client and of Java 3.4/3.5;
+                                  Java 3.6+ sends setWatches/setWatches2 with
+                                  ordinary xids */
 };
 
 /* WatcherEvent.state of events sent over the wire. */
@@ -293,8 +295,12 @@ int zkp_create_mode(int32_t mode);
  *   REG_EBADARGUMENTS  invalid CreateMode; a TTL mode without createTTL or a
  *                      TTL outside 1..2^40-1; createTTL without a TTL mode;
  *   REG_EINVALIDACL    a create with an empty or null ACL;
- *   REG_EUNIMPLEMENTED not a write zonekeeper runs (reads, deleteContainer);
+ *   REG_EUNIMPLEMENTED not a write (reads, session ops);
+ *   REG_EBADARGUMENTS  deleteContainer, as ZooKeeper answers every client
+ *                      that sends it (it is server-internal);
  *   ZKP_ENOSPACE.
+ * ZooKeeper gives such refused writes a zxid (an error txn); refused here
+ * they get none.
  * For multi, *bad (may be NULL) gets the index of the sub-op that failed;
  * the whole multi fails (see zkp_reply_multi_error). The node kind follows
  * the CreateMode except that createContainer always makes a container. */
@@ -359,9 +365,9 @@ void zkp_w_abort(zkp_writer *w);
 int zkp_connect_reply(zk_buf *out, const zkp_connect *req, int32_t timeout_ms,
                       int64_t session_id, const uint8_t *passwd, bool read_only);
 
-/* ReplyHeader only: every error; delete, deleteContainer, checkWatches,
- * removeWatches, setWatches (xid -8), auth (xid -4, zxid 0), ping (xid -2),
- * closeSession, sasl (refused). */
+/* ReplyHeader only: every error; delete, checkWatches, removeWatches,
+ * setWatches, auth (xid -4, zxid 0; after AUTHFAILED ZooKeeper closes the
+ * connection), ping (xid -2), closeSession (then close). */
 int zkp_reply_header(zk_buf *out, int32_t xid, int64_t zxid, int err);
 /* CreateResponse (create) and SyncResponse (sync): a path. */
 int zkp_reply_path(zk_buf *out, int32_t xid, int64_t zxid, const char *path);
@@ -397,6 +403,9 @@ int zkp_reply_multi(zk_buf *out, int32_t xid, int64_t zxid,
  * it (zkp_request_to_op failed on sub-op bad with err). */
 int zkp_reply_multi_error(zk_buf *out, int32_t xid, int64_t zxid, size_t nops,
                           size_t bad, int err);
+/* The answer of ZooKeeper 3.8 without SASL to a sasl request: err 0 and a
+ * SetSASLResponse whose token is token (NULL: a null token). zxid is 0. */
+int zkp_reply_sasl(zk_buf *out, int32_t xid, const void *token, size_t len);
 /* A watch notification: ReplyHeader {-1, zxid, 0} and WatcherEvent {type,
  * state, path}. ZooKeeper 3.4-3.8 servers send zxid -1 (3.9 the event's
  * zxid); clients ignore it. */

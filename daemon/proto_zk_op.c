@@ -6,6 +6,8 @@
  * before it looks at the tree, in its order: the CreateMode (fromFlag), the
  * TTL against the mode (validateTTL), an empty ACL (fixupACL). Everything
  * that needs the tree (paths, versions, permissions) is the registry's.
+ * Unlike ZooKeeper, a write refused here never reaches the log, so it does
+ * not use up a zxid.
  */
 #include "proto_zk_jute.h"
 
@@ -85,6 +87,8 @@ static int zkp__simple_op(const zkp_request *req, reg_op *op)
         op->acl = req->acl.v;
         op->acl_count = req->acl.n;
         return 0;
+    case ZKP_OP_DELETE_CONTAINER:
+        return REG_EBADARGUMENTS; /* ZooKeeper reads the frame as the path */
     default:
         return REG_EUNIMPLEMENTED;
     }

@@ -186,6 +186,14 @@ int zkp_reply_multi_error(zk_buf *out, int32_t xid, int64_t zxid, size_t nops,
     return zkp_w_end(&w);
 }
 
+int zkp_reply_sasl(zk_buf *out, int32_t xid, const void *token, size_t len)
+{
+    zkp_writer w;
+    zkp_w_begin(&w, out, xid, 0, 0);
+    zkp_w_buffer(&w, token, len);
+    return zkp_w_end(&w);
+}
+
 int zkp_reply_event(zk_buf *out, int64_t zxid, int type, int state,
                     const char *path)
 {
