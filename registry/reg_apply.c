@@ -67,7 +67,7 @@ static reg_node *new_node(reg_t *reg, const reg_txn *t, const struct reg__rec *r
         return NULL;
     }
     n->acl = aid;
-    n->czxid = n->mzxid = n->pzxid = t->zxid;
+    n->czxid = n->mzxid = t->zxid;
     n->ctime = n->mtime = t->time;
     return n;
 }
@@ -83,10 +83,13 @@ static int apply_create(reg_t *reg, const reg_txn *t, struct reg__rec *r,
         return plen ? REG_ENONODE : REG_ENODEEXISTS;
     if (nlen == 0 || (r->acl.n == 0))
         return REG_EBADARGUMENTS;
-    bool exists = parent->dir && reg__avl_find(parent->dir->root, name, nlen);
-    if (r->num > parent->cversion) {
-        parent->cversion = r->num; /* also on NODEEXISTS, as processTxn does */
-        parent->pzxid = t->zxid;
+    struct reg__dir *pd = reg__node_dir(reg, parent);
+    if (!pd)
+        return -ENOMEM;
+    bool exists = reg__avl_find(pd->root, name, nlen) != NULL;
+    if (r->num > pd->cversion) {
+        pd->cversion = r->num; /* also on NODEEXISTS, as processTxn does */
+        pd->pzxid = t->zxid;
     }
     if (exists)
         return REG_ENODEEXISTS;
@@ -125,8 +128,8 @@ void reg__apply_delete_node(reg_t *reg, reg_node *n, char *path, int64_t zxid)
     reg_node *parent = n->parent;
     unlink_kind(reg, n);
     reg__node_unlink(reg, n);
-    if (zxid > parent->pzxid)
-        parent->pzxid = zxid;
+    if (zxid > parent->dir->pzxid)
+        parent->dir->pzxid = zxid;
     reg__touch_ancestors(parent, zxid);
     reg__node_free(reg, n);
     uint64_t stamp = reg__watch_fire_data(reg, path, REG_EVENT_DELETED, zxid);
@@ -142,7 +145,7 @@ static int apply_delete(reg_t *reg, const reg_txn *t, struct reg__rec *r)
         return REG_ENONODE;
     if (!n->parent || reg__path_special(r->path))
         return REG_EBADARGUMENTS;
-    if (n->dir)
+    if (reg__nkids(n) > 0)
         return REG_ENOTEMPTY;
     reg__apply_delete_node(reg, n, r->path, t->zxid);
     return 0;
@@ -214,7 +217,7 @@ static int apply_create_session(reg_t *reg, const reg_txn *t,
 static void delete_path(reg_t *reg, char *path, int64_t zxid)
 {
     reg_node *n = reg__lookup(reg, path);
-    if (n && n->parent && !n->dir && !reg__path_special(path))
+    if (n && n->parent && reg__nkids(n) == 0 && !reg__path_special(path))
         reg__apply_delete_node(reg, n, path, zxid);
 }
 
@@ -232,7 +235,7 @@ static int apply_close_session(reg_t *reg, const reg_txn *t,
         char *path = reg__node_path_dup(n);
         if (!path)
             return -ENOMEM;
-        if (n->dir)
+        if (reg__nkids(n) > 0)
             reg__sess_unlink_eph(s, n);
         else
             reg__apply_delete_node(reg, n, path, t->zxid);

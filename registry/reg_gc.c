@@ -36,10 +36,10 @@ void reg__gc_unlink(reg_t *reg, reg_node *n)
 
 static bool collectable(const reg_node *n, int64_t now)
 {
-    if (n->dir)
+    if (reg__nkids(n) > 0)
         return false;
     if (n->kind == REG__CONTAINER)
-        return n->cversion > 0;
+        return reg__cversion(n) > 0;
     int64_t ttl = reg__ext(n)->owner;
     if (ttl <= 0 || now <= n->mtime)
         return false;

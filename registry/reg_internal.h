@@ -68,20 +68,24 @@ struct reg__ext {
     reg_node *eprev, *enext;
 };
 
+/* Allocated when a node first gets a child and kept until it goes, so the
+ * stats only a parent needs (pzxid, cversion) cost leaves nothing: a node
+ * without a dir has pzxid == czxid and cversion 0. */
 struct reg__dir {
     reg_node *root;       /* AVL tree of the children */
     int64_t subtree_zxid; /* newest czxid/mzxid/pzxid among descendants */
+    int64_t pzxid;
+    int32_t cversion; /* ZooKeeper's stored value: number of child creates */
     int32_t count;
 };
 
 struct reg_node {
     reg_node *parent;
     reg_node *left, *right; /* siblings, AVL */
-    struct reg__dir *dir;   /* NULL while there are no children */
+    struct reg__dir *dir;   /* NULL until the first child */
     uint8_t *data;          /* NULL when data_len == 0 */
-    int64_t czxid, mzxid, pzxid, ctime, mtime;
+    int64_t czxid, mzxid, ctime, mtime;
     int32_t version;
-    int32_t cversion; /* ZooKeeper's stored value: number of child creates */
     int32_t aversion;
     uint32_t data_len;
     uint32_t acl; /* interned ACL id */
@@ -98,6 +102,14 @@ static inline struct reg__ext *reg__ext(const reg_node *n)
 static inline int32_t reg__nkids(const reg_node *n)
 {
     return n->dir ? n->dir->count : 0;
+}
+static inline int64_t reg__pzxid(const reg_node *n)
+{
+    return n->dir ? n->dir->pzxid : n->czxid;
+}
+static inline int32_t reg__cversion(const reg_node *n)
+{
+    return n->dir ? n->dir->cversion : 0;
 }
 
 /* AVL of siblings keyed by name bytes (reg_avl.c). */
@@ -124,6 +136,8 @@ reg_node *reg__avl_iter_next(reg__avl_iter *it);
 reg_node *reg__node_new(reg_t *reg, const char *name, size_t len, int kind,
                         int64_t owner);
 void reg__node_free(reg_t *reg, reg_node *n);
+/* n's dir, allocated on first use; NULL when out of memory. */
+struct reg__dir *reg__node_dir(reg_t *reg, reg_node *n);
 int reg__node_set_data(reg_t *reg, reg_node *n, const void *data, size_t len);
 int reg__node_link(reg_t *reg, reg_node *parent, reg_node *n);
 void reg__node_unlink(reg_t *reg, reg_node *n);

@@ -88,7 +88,7 @@ static void from_tree(const reg_t *reg, const char *path, size_t len,
     st->kind = n->kind;
     st->owner = n->kind == REG__EPHEMERAL ? reg__ext(n)->owner : 0;
     st->version = n->version;
-    st->cversion = n->cversion;
+    st->cversion = reg__cversion(n);
     st->aversion = n->aversion;
     st->nkids = reg__nkids(n);
     st->acl = n->acl;

@@ -164,7 +164,7 @@ static int rearm(reg_t *reg, uint64_t w, int64_t rel, const char *path,
         reg__emit(reg, w, REG_EVENT_DELETED, path, NO_ZXID);
         return 0;
     }
-    int64_t z = kind == REG__W_DATA ? n->mzxid : n->pzxid;
+    int64_t z = kind == REG__W_DATA ? n->mzxid : reg__pzxid(n);
     if (z > rel) {
         int type = kind == REG__W_DATA ? REG_EVENT_CHANGED : REG_EVENT_CHILDREN;
         reg__emit(reg, w, type, path, NO_ZXID);

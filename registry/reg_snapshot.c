@@ -86,11 +86,11 @@ static void put_node(struct reg__wr *w, const reg_node *n)
     reg__wr_i64(w, reg__node_owner(n));
     reg__wr_i64(w, n->czxid);
     reg__wr_i64(w, n->mzxid);
-    reg__wr_i64(w, n->pzxid);
+    reg__wr_i64(w, reg__pzxid(n));
     reg__wr_i64(w, n->ctime);
     reg__wr_i64(w, n->mtime);
     reg__wr_u32(w, (uint32_t)n->version);
-    reg__wr_u32(w, (uint32_t)n->cversion);
+    reg__wr_u32(w, (uint32_t)reg__cversion(n));
     reg__wr_u32(w, (uint32_t)n->aversion);
     reg__wr_u32(w, n->acl);
     reg__wr_blob(w, n->data, n->data_len);
@@ -297,9 +297,19 @@ static reg_node *make_node(struct loader *L, struct rawnode *x)
     x->data = NULL;
     reg__acl_ref(L->reg, acl);
     n->acl = acl;
-    n->czxid = x->czxid, n->mzxid = x->mzxid, n->pzxid = x->pzxid;
+    n->czxid = x->czxid, n->mzxid = x->mzxid;
     n->ctime = x->ctime, n->mtime = x->mtime;
-    n->version = x->version, n->cversion = x->cversion, n->aversion = x->aversion;
+    n->version = x->version, n->aversion = x->aversion;
+    if (x->pzxid != x->czxid || x->cversion != 0 || x->nkids > 0) {
+        struct reg__dir *d = reg__node_dir(L->reg, n);
+        if (!d) {
+            reg__node_free(L->reg, n);
+            L->rd->err = -ENOMEM;
+            return NULL;
+        }
+        d->pzxid = x->pzxid;
+        d->cversion = x->cversion;
+    }
     return n;
 }
 

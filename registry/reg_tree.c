@@ -82,14 +82,22 @@ int reg__node_set_data(reg_t *reg, reg_node *n, const void *data, size_t len)
     return 0;
 }
 
+struct reg__dir *reg__node_dir(reg_t *reg, reg_node *n)
+{
+    if (!n->dir) {
+        n->dir = calloc(1, sizeof(*n->dir));
+        if (!n->dir)
+            return NULL;
+        n->dir->pzxid = n->czxid;
+        reg->mem += sizeof(*n->dir);
+    }
+    return n->dir;
+}
+
 int reg__node_link(reg_t *reg, reg_node *parent, reg_node *n)
 {
-    if (!parent->dir) {
-        parent->dir = calloc(1, sizeof(*parent->dir));
-        if (!parent->dir)
-            return -ENOMEM;
-        reg->mem += sizeof(*parent->dir);
-    }
+    if (!reg__node_dir(reg, parent))
+        return -ENOMEM;
     reg__avl_insert(&parent->dir->root, n);
     parent->dir->count++;
     n->parent = parent;
@@ -98,14 +106,10 @@ int reg__node_link(reg_t *reg, reg_node *parent, reg_node *n)
 
 void reg__node_unlink(reg_t *reg, reg_node *n)
 {
+    (void)reg;
     reg_node *p = n->parent;
     reg__avl_remove(&p->dir->root, n);
-    if (--p->dir->count == 0) {
-        /* The parent's pzxid, set by this removal, now covers the subtree. */
-        reg->mem -= sizeof(*p->dir);
-        free(p->dir);
-        p->dir = NULL;
-    }
+    p->dir->count--;
     n->parent = NULL;
 }
 
@@ -149,12 +153,12 @@ void reg__stat_fill(const reg_node *n, reg_stat *st)
     st->ctime = n->ctime;
     st->mtime = n->mtime;
     st->version = n->version;
-    st->cversion = (int32_t)((uint32_t)n->cversion * 2u - (uint32_t)nk);
+    st->cversion = (int32_t)((uint32_t)reg__cversion(n) * 2u - (uint32_t)nk);
     st->aversion = n->aversion;
     st->ephemeral_owner = n->kind == REG__EPHEMERAL ? reg__ext(n)->owner : 0;
     st->data_length = (int32_t)n->data_len;
     st->num_children = nk;
-    st->pzxid = n->pzxid;
+    st->pzxid = reg__pzxid(n);
 }
 
 void reg__touch_ancestors(reg_node *from, int64_t zxid)
@@ -171,7 +175,7 @@ static int64_t max64(int64_t a, int64_t b)
 
 int64_t reg__subtree_zxid(const reg_node *n)
 {
-    int64_t z = max64(n->czxid, max64(n->mzxid, n->pzxid));
+    int64_t z = max64(n->czxid, max64(n->mzxid, reg__pzxid(n)));
     return n->dir ? max64(z, n->dir->subtree_zxid) : z;
 }
 
