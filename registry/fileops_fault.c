@@ -93,7 +93,7 @@ static ff_name *ff_names_find(ff_names *ns, const char *name)
     return NULL;
 }
 
-static void ff_names_set(ff_names *ns, const char *name, size_t ino)
+static ff_name *ff_names_set(ff_names *ns, const char *name, size_t ino)
 {
     ff_name *e = ff_names_find(ns, name);
     if (!e) {
@@ -102,6 +102,7 @@ static void ff_names_set(ff_names *ns, const char *name, size_t ino)
         snprintf(e->name, sizeof e->name, "%s", name);
     }
     e->ino = ino;
+    return e;
 }
 
 static void ff_names_del(ff_names *ns, const char *name)
@@ -357,20 +358,22 @@ static int ff_gate(fileops_fault *f, int kind)
     return 0;
 }
 
-#define FF_ENTER(f, kind)                                                      \
-    fileops_fault *f = ctx;                                                    \
-    pthread_mutex_lock(&f->mu);                                                \
-    int gate_rc = ff_gate(f, kind);                                            \
-    if (gate_rc != 0) {                                                        \
-        pthread_mutex_unlock(&f->mu);                                          \
-        return gate_rc;                                                        \
-    }
+/* Takes the lock and passes the gate: 0 with the lock held, or the error
+ * to return (lock released). */
+static int ff_enter(fileops_fault *f, int kind)
+{
+    pthread_mutex_lock(&f->mu);
+    int rc = ff_gate(f, kind);
+    if (rc != 0)
+        pthread_mutex_unlock(&f->mu);
+    return rc;
+}
 
-#define FF_LEAVE(f, rc)                                                        \
-    do {                                                                       \
-        pthread_mutex_unlock(&f->mu);                                          \
-        return rc;                                                             \
-    } while (0)
+static ssize_t ff_leave(fileops_fault *f, ssize_t rc)
+{
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
 
 /* ---- the operations ------------------------------------------------------ */
 
@@ -382,23 +385,22 @@ static void ff_fd_add(fileops_fault *f, int fd, const char *name)
     if (!name)
         return;
     ff_name *n = ff_names_find(&f->cur, name);
-    if (!n) {
-        ff_names_set(&f->cur, name, ff_inode_new(f));
-        n = ff_names_find(&f->cur, name);
-    }
-    e->ino = n->ino;
+    e->ino = n ? n->ino : ff_names_set(&f->cur, name, ff_inode_new(f))->ino;
 }
 
 static int ff_open(void *ctx, const char *path, int flags, unsigned mode)
 {
-    FF_ENTER(f, FILEOPS_OP_OPEN);
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_OPEN);
+    if (gate != 0)
+        return gate;
     const char *name = ff_tracked(f, path);
     if (name && (flags & O_ACCMODE) == O_WRONLY) /* so a crash can read it */
         flags = (flags & ~O_ACCMODE) | O_RDWR;
     int fd = fileops_posix()->open(NULL, path, flags, mode);
     if (fd >= 0)
         ff_fd_add(f, fd, name);
-    FF_LEAVE(f, fd);
+    return (int)ff_leave(f, fd);
 }
 
 static void ff_close(void *ctx, int fd)
@@ -414,21 +416,27 @@ static void ff_close(void *ctx, int fd)
 
 static ssize_t ff_pread(void *ctx, int fd, void *buf, size_t n, uint64_t off)
 {
-    FF_ENTER(f, FILEOPS_OP_PREAD);
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_PREAD);
+    if (gate != 0)
+        return gate;
     ssize_t r = fileops_posix()->pread(NULL, fd, buf, n, off);
-    FF_LEAVE(f, r);
+    return ff_leave(f, r);
 }
 
 static ssize_t ff_pwrite(void *ctx, int fd, const void *buf, size_t n,
                          uint64_t off)
 {
-    FF_ENTER(f, FILEOPS_OP_PWRITE);
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_PWRITE);
+    if (gate != 0)
+        return gate;
     if (f->short_at && f->kind_count[FILEOPS_OP_PWRITE] == f->short_at) {
         f->short_at = 0;
         n = n > 1 ? n / 2 : n;
     }
     ssize_t r = fileops_posix()->pwrite(NULL, fd, buf, n, off);
-    FF_LEAVE(f, r);
+    return ff_leave(f, r);
 }
 
 /* Durability is modelled, so the disk itself need not be flushed. */
@@ -444,26 +452,38 @@ static int ff_sync_common(fileops_fault *f, int fd)
 
 static int ff_fsync(void *ctx, int fd)
 {
-    FF_ENTER(f, FILEOPS_OP_FSYNC);
-    FF_LEAVE(f, ff_sync_common(f, fd));
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_FSYNC);
+    if (gate != 0)
+        return gate;
+    return (int)ff_leave(f, ff_sync_common(f, fd));
 }
 
 static int ff_fdatasync(void *ctx, int fd)
 {
-    FF_ENTER(f, FILEOPS_OP_FSYNC);
-    FF_LEAVE(f, ff_sync_common(f, fd));
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_FSYNC);
+    if (gate != 0)
+        return gate;
+    return (int)ff_leave(f, ff_sync_common(f, fd));
 }
 
 static int ff_ftruncate(void *ctx, int fd, uint64_t len)
 {
-    FF_ENTER(f, FILEOPS_OP_FTRUNCATE);
-    FF_LEAVE(f, fileops_posix()->ftruncate(NULL, fd, len));
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_FTRUNCATE);
+    if (gate != 0)
+        return gate;
+    return (int)ff_leave(f, fileops_posix()->ftruncate(NULL, fd, len));
 }
 
 static int ff_size(void *ctx, int fd, uint64_t *size)
 {
-    FF_ENTER(f, FILEOPS_OP_SIZE);
-    FF_LEAVE(f, fileops_posix()->size(NULL, fd, size));
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_SIZE);
+    if (gate != 0)
+        return gate;
+    return (int)ff_leave(f, fileops_posix()->size(NULL, fd, size));
 }
 
 static void ff_renamed(fileops_fault *f, const char *from, const char *to)
@@ -478,33 +498,45 @@ static void ff_renamed(fileops_fault *f, const char *from, const char *to)
 
 static int ff_rename(void *ctx, const char *from, const char *to)
 {
-    FF_ENTER(f, FILEOPS_OP_RENAME);
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_RENAME);
+    if (gate != 0)
+        return gate;
     int rc = fileops_posix()->rename(NULL, from, to);
     if (rc == 0)
         ff_renamed(f, ff_tracked(f, from), ff_tracked(f, to));
-    FF_LEAVE(f, rc);
+    return (int)ff_leave(f, rc);
 }
 
 static int ff_unlink(void *ctx, const char *path)
 {
-    FF_ENTER(f, FILEOPS_OP_UNLINK);
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_UNLINK);
+    if (gate != 0)
+        return gate;
     int rc = fileops_posix()->unlink(NULL, path);
     const char *name = ff_tracked(f, path);
     if (rc == 0 && name)
         ff_names_del(&f->cur, name);
-    FF_LEAVE(f, rc);
+    return (int)ff_leave(f, rc);
 }
 
 static int ff_mkdir(void *ctx, const char *path, unsigned mode)
 {
-    FF_ENTER(f, FILEOPS_OP_MKDIR);
-    FF_LEAVE(f, fileops_posix()->mkdir(NULL, path, mode));
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_MKDIR);
+    if (gate != 0)
+        return gate;
+    return (int)ff_leave(f, fileops_posix()->mkdir(NULL, path, mode));
 }
 
 static int ff_list(void *ctx, const char *dir, fileops_list_fn fn, void *fctx)
 {
-    FF_ENTER(f, FILEOPS_OP_LIST);
-    FF_LEAVE(f, fileops_posix()->list(NULL, dir, fn, fctx));
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_LIST);
+    if (gate != 0)
+        return gate;
+    return (int)ff_leave(f, fileops_posix()->list(NULL, dir, fn, fctx));
 }
 
 static int ff_exists_cb(void *fctx, const char *name)
@@ -516,11 +548,14 @@ static int ff_exists_cb(void *fctx, const char *name)
 
 static int ff_fsync_dir(void *ctx, const char *dir)
 {
-    FF_ENTER(f, FILEOPS_OP_FSYNC_DIR);
+    fileops_fault *f = ctx;
+    int gate = ff_enter(f, FILEOPS_OP_FSYNC_DIR);
+    if (gate != 0)
+        return gate;
     int rc = fileops_posix()->list(NULL, dir, ff_exists_cb, NULL); /* modelled */
     if (rc == 0 && strcmp(dir, f->dir) == 0)
         ff_names_copy(&f->dur, &f->cur);
-    FF_LEAVE(f, rc);
+    return (int)ff_leave(f, rc);
 }
 
 /* ---- the public side ----------------------------------------------------- */

@@ -326,7 +326,7 @@ static int sr_corrupt(snap_reader *r, uint64_t off, const char *why)
 
 static int sr_header(snap_reader *r, uint64_t size)
 {
-    uint8_t h[SNAP_HDR], t[SNAP_TRL];
+    uint8_t h[SNAP_HDR] = {0}, t[SNAP_TRL] = {0};
     if (size < SNAP_HDR + SNAP_TRL)
         return sr_corrupt(r, 0, "file too short for header and trailer");
     int rc = fileops_pread_full(r->fo, r->fd, h, SNAP_HDR, 0);
@@ -334,7 +334,7 @@ static int sr_header(snap_reader *r, uint64_t size)
         rc = fileops_pread_full(r->fo, r->fd, t, SNAP_TRL, size - SNAP_TRL);
     if (rc < 0)
         return rc;
-    if (memcmp(h, SNAP_MAGIC, 8) || wal__get32(h + 28) != crc32c(h, 28))
+    if (memcmp(h, SNAP_MAGIC, 8) != 0 || wal__get32(h + 28) != crc32c(h, 28))
         return sr_corrupt(r, 0, "bad header magic or checksum");
     if (wal__get32(h + 8) != SNAP_VERSION)
         return sr_corrupt(r, 8, "unknown format version");
@@ -361,9 +361,14 @@ static int sr_open(const char *dir, const fileops *fo, const fileops_log *log,
     r->log = log ? *log : (fileops_log){0};
     r->zxid = zxid;
     snap_name(name, sizeof name, SNAP_PREFIX, zxid);
+    r->fd = -1;
     int rc = wal__path(r->path, sizeof r->path, dir, name);
-    r->fd = rc ? rc : fo->open(fo->ctx, r->path, O_RDONLY, 0);
-    rc = r->fd < 0 ? r->fd : fo->size(fo->ctx, r->fd, &size);
+    if (rc == 0) {
+        r->fd = fo->open(fo->ctx, r->path, O_RDONLY, 0);
+        rc = r->fd < 0 ? r->fd : 0;
+    }
+    if (rc == 0)
+        rc = fo->size(fo->ctx, r->fd, &size);
     if (rc == 0)
         rc = sr_header(r, size);
     if (rc < 0) {
