@@ -100,7 +100,9 @@ enum zkp_xid {
 /* Decoder results besides 0. */
 #define ZKP_EFRAME (-EMSGSIZE)     /* frame length negative or over the limit: close */
 #define ZKP_ESHORT (-EPROTO)       /* no complete RequestHeader: close */
-#define ZKP_EUNKNOWN (-EOPNOTSUPP) /* unknown type: reply UNIMPLEMENTED, close */
+#define ZKP_EUNKNOWN (-EOPNOTSUPP) /* unknown type: reply UNIMPLEMENTED, close
+                                      (ZooKeeper 3.8 does; to a client's
+                                      createSession it answers MARSHALLINGERROR) */
 #define ZKP_EMALFORMED (-EBADMSG)  /* body truncated, bad length, trailing bytes,
                                       bad multi sub-op: reply MARSHALLINGERROR */
 #define ZKP_ENULCHAR (-EILSEQ)     /* a string holds a NUL byte: reply BADARGUMENTS */
@@ -173,7 +175,8 @@ const char *zkp_4lw_name(int cmd);
 /* ---- decoded values ---------------------------------------------------- */
 
 /* A jute ustring: NUL-terminated in the frame; s is NULL for a null string.
- * A decoded string never holds a NUL byte (ZKP_ENULCHAR). */
+ * No string holds a NUL byte before s[len] unless the decoder returned
+ * ZKP_ENULCHAR. */
 typedef struct zkp_str {
     const char *s;
     size_t len;

@@ -293,7 +293,7 @@ static void zkp__body_multi(zkp__rd *r, zkp_request *req)
         if (r->err || done)
             break;
         const struct zkp__op *op = zkp__op_find(type);
-        if (op == NULL || !(op->info.flags & allow) || n == cap) {
+        if (op == NULL || !(op->info.flags & allow) || ops == NULL || n == cap) {
             zkp__rd_fail(r, ZKP_EMALFORMED);
             break;
         }

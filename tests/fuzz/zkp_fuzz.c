@@ -336,6 +336,8 @@ static size_t run_mutations(size_t iters, double budget_s)
     uint8_t buf[8192];
     double start = now_s();
     size_t i;
+    if (ncorpus == 0)
+        return 0;
     for (i = 0; i < iters && now_s() - start < budget_s; i++) {
         const input *in = &corpus[rng() % ncorpus];
         size_t n = in->n < sizeof(buf) / 2 ? in->n : sizeof(buf) / 2;
