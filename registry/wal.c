@@ -467,25 +467,26 @@ size_t wal_segment_count(const wal_t *w)
     return w->nsegs;
 }
 
+static int purge_one(wal_t *w, int64_t first_zxid)
+{
+    char path[4096];
+    int rc = seg_path(w, first_zxid, path, sizeof path);
+    if (rc == 0)
+        rc = w->fo->unlink(w->fo->ctx, path);
+    return rc == -ENOENT ? 0 : rc;
+}
+
 int wal_purge(wal_t *w, int64_t snap_zxid)
 {
-    size_t covered = 0;
+    size_t covered = 0; /* segments [0, covered) hold only zxids <= snap_zxid */
     while (covered + 1 < w->nsegs && w->segs[covered + 1] <= snap_zxid + 1)
         covered++;
     if (covered <= w->opts.keep_segments)
         return 0;
     size_t del = covered - w->opts.keep_segments, done = 0;
     int rc = 0;
-    for (; done < del && rc == 0; done++) {
-        char path[4096];
-        rc = seg_path(w, w->segs[done], path, sizeof path);
-        if (rc == 0)
-            rc = w->fo->unlink(w->fo->ctx, path);
-        if (rc == -ENOENT)
-            rc = 0;
-    }
-    if (rc < 0)
-        done--;
+    while (done < del && (rc = purge_one(w, w->segs[done])) == 0)
+        done++;
     memmove(w->segs, w->segs + done, (w->nsegs - done) * sizeof *w->segs);
     w->nsegs -= done;
     int src = done ? w->fo->fsync_dir(w->fo->ctx, w->dir) : 0;

@@ -47,7 +47,7 @@ static int print_replay(FILE *out, const wal_seg *segs, size_t n, int64_t snap)
         fprintf(out, "recovery: snapshot 0x%" PRIx64 ", nothing to replay\n", (uint64_t)snap);
         return 0;
     }
-    if (segs[i].name_zxid > snap && segs[i].hdr.prev_zxid > snap) {
+    if (segs[i].end && segs[i].name_zxid > snap && segs[i].hdr.prev_zxid > snap) {
         fprintf(out, "recovery: ERROR: the log starts after zxid 0x%" PRIx64
                 " but the newest snapshot is 0x%" PRIx64 ": records missing\n",
                 (uint64_t)segs[i].hdr.prev_zxid, (uint64_t)snap);
