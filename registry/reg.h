@@ -127,7 +127,10 @@ typedef struct reg_auth {
 
 /* Create flags. ZooKeeper's CreateMode maps onto them:
  * PERSISTENT 0, EPHEMERAL E, PERSISTENT_SEQUENTIAL S, EPHEMERAL_SEQUENTIAL E|S,
- * CONTAINER C, PERSISTENT_WITH_TTL T, PERSISTENT_SEQUENTIAL_WITH_TTL T|S. */
+ * CONTAINER C, PERSISTENT_WITH_TTL T, PERSISTENT_SEQUENTIAL_WITH_TTL T|S;
+ * other combinations are BADARGUMENTS. A sequential name gets "%010d" of the
+ * parent's count of child creates so far (pending ones included; deletes do
+ * not lower it), as ZooKeeper numbers them. */
 enum reg_create_flags {
     REG_CREATE_EPHEMERAL = 1u << 0,
     REG_CREATE_SEQUENTIAL = 1u << 1,
@@ -236,9 +239,11 @@ typedef struct reg_config {
 /* Fills cfg with the defaults. */
 void reg_config_default(reg_config *cfg);
 
-/* Creates an empty registry holding "/" (and "/zookeeper", "/zookeeper/quota"
- * as Apache ZooKeeper does). cfg and hooks are copied; hooks may be NULL.
- * Returns NULL when out of memory. */
+/* Creates an empty registry holding what a fresh Apache ZooKeeper 3.8 holds:
+ * "/", "/zookeeper", "/zookeeper/quota" and "/zookeeper/config" (world READ
+ * only, aversion -1), zxids and times 0. cfg (NULL, or fields left 0, for
+ * the defaults) and hooks are copied; hooks may be NULL. Returns NULL when
+ * out of memory. */
 reg_t *reg_create(const reg_config *cfg, const reg_hooks *hooks);
 void reg_free(reg_t *reg);
 
