@@ -230,8 +230,8 @@ typedef struct reg_hooks {
 } reg_hooks;
 
 typedef struct reg_config {
-    size_t max_data_bytes;   /* default 1 MiB */
-    size_t max_path_bytes;   /* default 4096 */
+    size_t max_data_bytes;   /* default 1 MiB, at most 1 GiB */
+    size_t max_path_bytes;   /* default 4096, at most 65535 */
     size_t max_pending;      /* txns prepared but not committed; default 100000 */
     uint8_t server_id;       /* high byte of session ids */
 } reg_config;
@@ -245,6 +245,7 @@ void reg_config_default(reg_config *cfg);
  * the defaults) and hooks are copied; hooks may be NULL. Returns NULL when
  * out of memory. */
 reg_t *reg_create(const reg_config *cfg, const reg_hooks *hooks);
+/* Frees the registry, pending txns included. */
 void reg_free(reg_t *reg);
 
 /* The zxid of the newest committed txn (0 for a new registry). */

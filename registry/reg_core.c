@@ -30,6 +30,10 @@ static void fill_defaults(reg_config *cfg)
         cfg->max_path_bytes = d.max_path_bytes;
     if (cfg->max_pending == 0)
         cfg->max_pending = d.max_pending;
+    if (cfg->max_data_bytes > (1u << 30))
+        cfg->max_data_bytes = 1u << 30; /* what the codec and snapshots take */
+    if (cfg->max_path_bytes > UINT16_MAX)
+        cfg->max_path_bytes = UINT16_MAX; /* names are stored with 16-bit lengths */
 }
 
 reg_t *reg_create(const reg_config *cfg, const reg_hooks *hooks)

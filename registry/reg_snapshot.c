@@ -28,7 +28,7 @@
 #define SNAP_VERSION 1u
 #define MAX_NAME 65535u
 #define MAX_PATH_TOTAL (1u << 16)
-#define MAX_DATA (256u << 20)
+#define MAX_DATA (1u << 30)
 #define MAX_ACLS (1u << 24)
 
 /* ---- write ------------------------------------------------------------------- */
