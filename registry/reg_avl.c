@@ -63,12 +63,15 @@ static reg_node *balance(reg_node *n)
     fix_height(n);
     int bf = height(n->left) - height(n->right);
     if (bf > 1) {
-        if (height(n->left->left) < height(n->left->right))
+        /* a taller right grandchild exists; saying so lets -O2 see it */
+        reg_node *lr = n->left->right;
+        if (lr != NULL && height(n->left->left) < height(lr))
             n->left = rotate_left(n->left);
         return rotate_right(n);
     }
     if (bf < -1) {
-        if (height(n->right->right) < height(n->right->left))
+        reg_node *rl = n->right->left;
+        if (rl != NULL && height(n->right->right) < height(rl))
             n->right = rotate_right(n->right);
         return rotate_left(n);
     }

@@ -46,6 +46,8 @@ static int apply_multi(reg_t *reg, reg_txn *t, reg_result *res)
             carry = carry ? carry : reg__apply(reg, t, r, &scratch);
             continue;
         }
+        if (k == n)
+            break;
         reg_result *sub = &res->sub[k++];
         sub->type = r->optype;
         sub->err = carry ? carry : reg__apply(reg, t, r, &sub->stat);
@@ -98,7 +100,7 @@ static bool may_commit(const reg_t *reg, const reg_txn *t)
 
 int reg_commit(reg_t *reg, reg_txn *txn, reg_result *res)
 {
-    reg_result local;
+    reg_result local = {0};
     reg_result *out = res ? res : &local;
     if (!reg || !txn)
         return -EINVAL;

@@ -329,8 +329,11 @@ size_t reg_sessions_expired(reg_t *reg, int64_t now_ms, int64_t *ids, size_t max
         ids[k++] = top->id;
     }
     /* Put them back: they stay candidates until their close is prepared. */
-    for (size_t i = 0; i < k; i++)
-        (void)heap_push(reg, reg__sess_find(reg, ids[i]));
+    for (size_t i = 0; i < k; i++) {
+        struct reg__session *s = reg__sess_find(reg, ids[i]);
+        if (s)
+            (void)heap_push(reg, s);
+    }
     return k;
 }
 

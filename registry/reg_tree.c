@@ -23,7 +23,12 @@
 static size_t node_bytes(int kind, size_t len)
 {
     size_t ext = kind == REG__PERSISTENT ? 0 : sizeof(struct reg__ext);
-    return ext + offsetof(reg_node, name) + len + 1;
+    size_t node = offsetof(reg_node, name) + len + 1;
+    /* never smaller than the struct itself (its tail padding), or the
+     * object would be smaller than the type it is accessed as */
+    if (node < sizeof(reg_node))
+        node = sizeof(reg_node);
+    return ext + node;
 }
 
 reg_node *reg__node_new(reg_t *reg, const char *name, size_t len, int kind,

@@ -359,14 +359,10 @@ int reg_watch_remove(reg_t *reg, uint64_t watcher, const char *path, int type,
 
 void reg_watcher_drop(reg_t *reg, uint64_t watcher)
 {
-    struct wowner *wo = wowner_find(reg, watcher);
-    while (wo) {
-        struct wlink *k = wo->head;
-        bool last = wo->n == 1;
-        clear_bits(reg, k, k->bits);
-        if (last)
-            break;
-    }
+    struct wowner *wo;
+    /* Each link freed may take the owner with it: look it up again. */
+    while ((wo = wowner_find(reg, watcher)))
+        clear_bits(reg, wo->head, wo->head->bits);
 }
 
 size_t reg_watch_count(const reg_t *reg)
