@@ -336,6 +336,13 @@ int reg_session_add_auth(reg_t *reg, int64_t session, const char *scheme,
 /* Forgets a session's identities (its connection changed). */
 int reg_session_clear_auth(reg_t *reg, int64_t session);
 size_t reg_session_count(const reg_t *reg);
+/* Calls fn for each committed session (in no particular order), e.g. for
+ * the "dump" and "cons" four-letter words; flags are enum reg_session_flags.
+ * fn must not call back into the registry. */
+void reg_session_foreach(const reg_t *reg,
+                         void (*fn)(void *ctx, int64_t session, int64_t timeout_ms,
+                                    uint32_t flags),
+                         void *ctx);
 /* Calls fn for each ephemeral node of session (paths in zxid order). */
 int reg_session_ephemerals(const reg_t *reg, int64_t session,
                            void (*fn)(void *ctx, const char *path), void *ctx);

@@ -385,6 +385,20 @@ size_t reg_session_count(const reg_t *reg)
     return reg->nsessions;
 }
 
+void reg_session_foreach(const reg_t *reg,
+                         void (*fn)(void *ctx, int64_t session, int64_t timeout_ms,
+                                    uint32_t flags),
+                         void *ctx)
+{
+    size_t pos = 0;
+    for (reg__hlink *l = reg__htab_next(&reg->sessions, &pos, NULL); l;
+         l = reg__htab_next(&reg->sessions, &pos, l)) {
+        const struct reg__session *s = REG__CONTAINER_OF(l, struct reg__session, h);
+        if (s->flags & REG__S_COMMITTED)
+            fn(ctx, s->id, s->timeout, s->flags & REG_SESSION_LOCAL);
+    }
+}
+
 int reg_session_ephemerals(const reg_t *reg, int64_t session,
                            void (*fn)(void *ctx, const char *path), void *ctx)
 {

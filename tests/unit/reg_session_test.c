@@ -21,6 +21,20 @@ static int teardown(void **state)
     return 0;
 }
 
+struct seen {
+    int n, local;
+    int64_t timeouts;
+};
+
+static void count_session(void *ctx, int64_t id, int64_t timeout, uint32_t flags)
+{
+    struct seen *x = ctx;
+    assert_true(id != 0);
+    x->n++;
+    x->local += (flags & REG_SESSION_LOCAL) != 0;
+    x->timeouts += timeout;
+}
+
 static void test_session_ids(void **state)
 {
     (void)state;
@@ -44,6 +58,11 @@ static void test_session_ids(void **state)
     assert_int_equal(reg_session_count(f->reg), 2);
     assert_int_equal(reg_last_zxid(f->reg), 2);
     assert_int_equal(reg_session_timeout(f->reg, 12345), REG_ESESSIONEXPIRED);
+    struct seen seen = {0};
+    reg_session_foreach(f->reg, count_session, &seen);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.local, 1);
+    assert_int_equal(seen.timeouts, 9000);
     fx_free(f);
 }
 
