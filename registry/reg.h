@@ -335,6 +335,10 @@ int reg_session_add_auth(reg_t *reg, int64_t session, const char *scheme,
                          const char *id);
 /* Forgets a session's identities (its connection changed). */
 int reg_session_clear_auth(reg_t *reg, int64_t session);
+/* Calls fn for each identity of session, in the order added (whoAmI).
+ * Returns 0 or REG_ESESSIONEXPIRED for an unknown session. */
+int reg_session_identities(const reg_t *reg, int64_t session,
+                           void (*fn)(void *ctx, const reg_auth *id), void *ctx);
 size_t reg_session_count(const reg_t *reg);
 /* Calls fn for each committed session (in no particular order), e.g. for
  * the "dump" and "cons" four-letter words; flags are enum reg_session_flags.

@@ -380,6 +380,19 @@ int reg_session_clear_auth(reg_t *reg, int64_t session)
     return 0;
 }
 
+int reg_session_identities(const reg_t *reg, int64_t session,
+                           void (*fn)(void *ctx, const reg_auth *id), void *ctx)
+{
+    const struct reg__session *s = reg__sess_find(reg, session);
+    if (!s)
+        return REG_ESESSIONEXPIRED;
+    for (size_t i = 0; i < s->nauth; i++) {
+        reg_auth a = {s->auth[i].scheme, s->auth[i].id};
+        fn(ctx, &a);
+    }
+    return 0;
+}
+
 size_t reg_session_count(const reg_t *reg)
 {
     return reg->nsessions;

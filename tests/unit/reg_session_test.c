@@ -213,6 +213,13 @@ static void test_close_with_pending(void **state)
     assert_int_equal(reg_session_count(f->reg), 0);
 }
 
+static void count_ident(void *ctx, const reg_auth *id)
+{
+    assert_string_equal(id->scheme, "digest");
+    assert_string_equal(id->id, "bob:hash=");
+    (*(int *)ctx)++;
+}
+
 static void test_acl_digest(void **state)
 {
     fx *f = *state;
@@ -232,7 +239,15 @@ static void test_acl_digest(void **state)
     assert_int_equal(fx_delete(f, eve, "/d/none", -1), REG_ENOAUTH); /* parent first */
     assert_int_equal(reg_session_add_auth(f->reg, eve, "digest", "bob:other"), 0);
     assert_int_equal(fx_set(f, eve, "/d", "x", -1, NULL), REG_ENOAUTH);
+    int nid = 0;
+    assert_int_equal(reg_session_identities(f->reg, bob, count_ident, &nid), 0);
+    assert_int_equal(nid, 1);
+    assert_int_equal(reg_session_identities(f->reg, 31337, count_ident, &nid),
+                     REG_ESESSIONEXPIRED);
     assert_int_equal(reg_session_clear_auth(f->reg, bob), 0);
+    nid = 0;
+    assert_int_equal(reg_session_identities(f->reg, bob, count_ident, &nid), 0);
+    assert_int_equal(nid, 0);
     assert_int_equal(fx_set(f, bob, "/d", "x", -1, NULL), REG_ENOAUTH);
     /* super passes everything */
     assert_int_equal(reg_session_add_auth(f->reg, eve, "super", ""), 0);
