@@ -365,3 +365,23 @@ def test_sigint_stops_cleanly():
     d = Daemon().start()
     d.proc.send_signal(signal.SIGINT)
     assert d.proc.wait(20) == 0, d.read_log()[-3000:]
+
+
+def test_systemd_notify_ready_and_stopping(tmp_path):
+    """Type=notify: READY=1 once listening, STOPPING=1 on SIGTERM."""
+    path = str(tmp_path / "notify.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(10)
+    try:
+        d = Daemon(env=dict(os.environ, NOTIFY_SOCKET=path)).start()
+        msgs = s.recv(4096).decode()
+        assert "READY=1" in msgs.split("\n"), msgs
+        # it is listening by the time it says so
+        assert Client(d.sock).cmd("PING") == "OK"
+        d.proc.send_signal(signal.SIGTERM)
+        msgs = s.recv(4096).decode()
+        assert "STOPPING=1" in msgs.split("\n"), msgs
+        assert d.proc.wait(20) == 0
+    finally:
+        s.close()

@@ -25,7 +25,7 @@ CONF_TEMPLATE = """
 data_dir = "{data}";
 log = {{ level = "{level}"; }};
 client = {{ listen = [ "unix:{sock}" ]; {client_extra} }};
-zookeeper = {{ listen = [ "127.0.0.1:0" ]; tick_ms = {tick}; }};
+zookeeper = {{ listen = [ "127.0.0.1:0" ]; tick_ms = {tick}; {zk_extra} }};
 dns = {{ listen = [ "127.0.0.1:0" ]; domain = "zk."; root = "/services";
         ttl = {ttl}; forward = {forward}; upstream = [ {upstream} ]; {dns_extra} }};
 registry = {{ backend = "embedded"; servers = ""; }};
@@ -36,7 +36,7 @@ class Daemon:
     """A zonekeeperd process with its own config, socket and data dir."""
 
     def __init__(self, ttl=0, forward=False, upstream=(), tick=200, level="debug",
-                 client_extra="", dns_extra="", data=None):
+                 client_extra="", dns_extra="", data=None, zk_extra="", env=None):
         self.tmp = tempfile.mkdtemp(prefix="zk-e2e-")
         self.sock = os.path.join(self.tmp, "zk.sock")
         self.data = data or os.path.join(self.tmp, "var")
@@ -46,16 +46,17 @@ class Daemon:
             f.write(CONF_TEMPLATE.format(
                 data=self.data, sock=self.sock, ttl=ttl, tick=tick, level=level,
                 forward="true" if forward else "false", upstream=ups,
-                client_extra=client_extra, dns_extra=dns_extra))
+                client_extra=client_extra, dns_extra=dns_extra, zk_extra=zk_extra))
         self.log_path = os.path.join(self.tmp, "daemon.log")
         self.proc = None
+        self.env = env
         self.dns_port = None
         self.zk_port = None
 
     def start(self, timeout=20.0):
         self.log = open(self.log_path, "w+")
         self.proc = subprocess.Popen([DAEMON, "-c", self.conf], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             text = self.read_log()
