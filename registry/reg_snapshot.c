@@ -179,12 +179,27 @@ static void get_acl_entry(struct loader *L, struct reg__acl_list *l)
     }
 }
 
+/* Room for entry i of the id map; grown as entries really arrive, so a
+ * hostile count costs nothing up front. */
+static bool ids_room(struct loader *L, uint32_t i, uint32_t *cap)
+{
+    if (i < *cap)
+        return true;
+    uint32_t ncap = *cap ? *cap * 2 : 64;
+    struct idmap *n = realloc(L->ids, (size_t)ncap * sizeof(*n));
+    if (!n) {
+        L->rd->err = -ENOMEM;
+        return false;
+    }
+    L->ids = n;
+    *cap = ncap;
+    return true;
+}
+
 static void get_acls(struct loader *L)
 {
-    uint32_t n = reg__rd_count(L->rd, 16, MAX_ACLS);
-    if (n && !(L->ids = calloc(n, sizeof(*L->ids))))
-        L->rd->err = -ENOMEM;
-    for (uint32_t i = 0; i < n && !L->rd->err; i++) {
+    uint32_t n = reg__rd_count(L->rd, 16, MAX_ACLS), cap = 0;
+    for (uint32_t i = 0; i < n && !L->rd->err && ids_room(L, i, &cap); i++) {
         struct reg__acl_list l = {0};
         L->ids[i].file = reg__rd_u32(L->rd);
         get_acl_entry(L, &l);

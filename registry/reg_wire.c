@@ -215,22 +215,41 @@ uint32_t reg__rd_count(struct reg__rd *r, size_t min_item, uint32_t max)
     return n;
 }
 
+/* Reads n bytes into a buffer that grows as they arrive (a stream may claim
+ * a length it does not have; memory follows what was really read). */
+static uint8_t *read_grow(struct reg__rd *r, uint32_t n)
+{
+    uint8_t *p = NULL;
+    size_t have = 0;
+    while (have < n) {
+        size_t step = have ? have : 1u << 20;
+        size_t want = n - have < step ? n - have : step;
+        uint8_t *np = realloc(p, have + want);
+        if (!np) {
+            r->err = -ENOMEM;
+            break;
+        }
+        p = np;
+        if (!reg__rd_bytes(r, p + have, want))
+            break;
+        have += want;
+    }
+    if (have < n) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
 uint8_t *reg__rd_blob(struct reg__rd *r, uint32_t max, uint32_t *len)
 {
     uint32_t n = reg__rd_count(r, 1, max);
     *len = 0;
     if (r->err || n == 0)
         return NULL;
-    uint8_t *p = malloc(n);
-    if (!p) {
-        r->err = -ENOMEM;
-        return NULL;
-    }
-    if (!reg__rd_bytes(r, p, n)) {
-        free(p);
-        return NULL;
-    }
-    *len = n;
+    uint8_t *p = read_grow(r, n);
+    if (p)
+        *len = n;
     return p;
 }
 
