@@ -340,6 +340,199 @@ static void test_txn_free_decoded(void **state)
     assert_null(d);
 }
 
+
+/* ---- random ops: pipelined equals one at a time ---------------------------- */
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng % n);
+}
+
+static const char *const paths[] = {"/a", "/a/b", "/a/b/c", "/a/s-", "/d", "/d/e",
+                                    "/a/b-", "/d/e/f", "/x/y/z"};
+
+static reg_op random_node_op(int64_t *ttl_store)
+{
+    const char *p = paths[rnd(9)];
+    static const uint32_t flags[] = {0, REG_CREATE_SEQUENTIAL, REG_CREATE_EPHEMERAL,
+                                     REG_CREATE_CONTAINER, REG_CREATE_PARENTS,
+                                     REG_CREATE_EPHEMERAL | REG_CREATE_SEQUENTIAL,
+                                     REG_CREATE_TTL};
+    switch (rnd(5)) {
+    case 0:
+    case 1: {
+        reg_op op = fx_op_create(p, "v", flags[rnd(7)]);
+        if (op.create_flags & REG_CREATE_TTL)
+            op.ttl_ms = *ttl_store = 100;
+        return op;
+    }
+    case 2: return fx_op_delete(p, (int32_t)rnd(3) - 1);
+    case 3: return fx_op_set(p, "w", (int32_t)rnd(3) - 1);
+    default: return fx_op_check(p, (int32_t)rnd(3) - 1);
+    }
+}
+
+struct rop {
+    reg_op op;
+    reg_op sub[3];
+    int64_t session;
+};
+
+static void random_op(struct rop *r, const int64_t *sessions, size_t nsess)
+{
+    int64_t ttl;
+    memset(r, 0, sizeof(*r));
+    r->session = rnd(4) ? sessions[rnd((uint32_t)nsess)] : 0;
+    uint32_t k = rnd(10);
+    if (k == 0) {
+        r->op.type = REG_OP_MULTI;
+        r->op.nops = 1 + rnd(3);
+        for (size_t i = 0; i < r->op.nops; i++)
+            r->sub[i] = random_node_op(&ttl);
+        r->op.ops = r->sub;
+    } else if (k == 1) {
+        r->op.type = REG_OP_CLOSE_SESSION;
+    } else {
+        r->op = random_node_op(&ttl);
+    }
+}
+
+static size_t n_ok, n_err, n_events;
+
+static void run_same(fx *one, fx *batch, const struct rop *ops, size_t n)
+{
+    reg_txn *pend[8];
+    for (size_t i = 0; i < n; i++)
+        pend[i] = fx_prep(batch, ops[i].session, &ops[i].op);
+    /* abort the newest and prepare it again: nothing may change */
+    if (n > 1 && rnd(2)) {
+        reg_txn_abort(batch->reg, pend[n - 1]);
+        pend[n - 1] = fx_prep(batch, ops[n - 1].session, &ops[n - 1].op);
+    }
+    for (size_t i = 0; i < n; i++) {
+        reg_result a = {0}, b = {0};
+        int ra = fx_write(one, ops[i].session, &ops[i].op, &a);
+        int rb = reg_commit(batch->reg, pend[i], &b);
+        assert_int_equal(ra, rb);
+        *(ra ? &n_err : &n_ok) += 1;
+        assert_int_equal(a.nsub, b.nsub);
+        if (a.path || b.path)
+            assert_string_equal(a.path, b.path);
+        for (size_t j = 0; j < a.nsub; j++)
+            assert_int_equal(a.sub[j].err, b.sub[j].err);
+        reg_result_clear(&a);
+        reg_result_clear(&b);
+    }
+}
+
+static void same_tree(reg_t *x, reg_t *y, const reg_node *nx, const reg_node *ny)
+{
+    reg_stat sx, sy;
+    memset(&sx, 0, sizeof(sx)); /* padding */
+    memset(&sy, 0, sizeof(sy));
+    reg_node_stat(nx, &sx);
+    reg_node_stat(ny, &sy);
+    assert_memory_equal(&sx, &sy, sizeof(sx));
+    const reg_node *cx = reg_node_first_child(nx), *cy = reg_node_first_child(ny);
+    for (; cx && cy; cx = reg_node_next_sibling(cx), cy = reg_node_next_sibling(cy)) {
+        size_t lx, ly;
+        const char *a = reg_node_name(cx, &lx), *b = reg_node_name(cy, &ly);
+        assert_int_equal(lx, ly);
+        assert_memory_equal(a, b, lx);
+        same_tree(x, y, cx, cy);
+    }
+    assert_null(cx);
+    assert_null(cy);
+}
+
+static void same_events(fx *a, fx *b)
+{
+    assert_int_equal(a->nev, b->nev);
+    for (size_t i = 0; i < a->nev; i++) {
+        assert_int_equal(a->ev[i].watcher, b->ev[i].watcher);
+        assert_int_equal(a->ev[i].type, b->ev[i].type);
+        assert_int_equal(a->ev[i].zxid, b->ev[i].zxid);
+        assert_string_equal(a->ev[i].path, b->ev[i].path);
+    }
+    n_events += a->nev;
+    fx_reset(a);
+    fx_reset(b);
+}
+
+static void random_watch(fx *a, fx *b)
+{
+    const char *p = paths[rnd(9)];
+    uint64_t w = 1 + rnd(3);
+    int ra, rb;
+    switch (rnd(4)) {
+    case 0:
+        ra = reg_get(a->reg, 0, p, w, NULL, NULL, NULL);
+        rb = reg_get(b->reg, 0, p, w, NULL, NULL, NULL);
+        break;
+    case 1:
+        ra = reg_exists(a->reg, 0, p, w, NULL);
+        rb = reg_exists(b->reg, 0, p, w, NULL);
+        break;
+    case 2:
+        ra = reg_children(a->reg, 0, p, w, NULL, NULL, NULL);
+        rb = reg_children(b->reg, 0, p, w, NULL, NULL, NULL);
+        break;
+    default: {
+        int mode = (int)rnd(2);
+        ra = reg_watch_add(a->reg, w, p, mode);
+        rb = reg_watch_add(b->reg, w, p, mode);
+        break;
+    }
+    }
+    assert_int_equal(ra, rb);
+    assert_int_equal(reg_watch_count(a->reg), reg_watch_count(b->reg));
+}
+
+static void test_random_pipelined_equals_serial(void **state)
+{
+    (void)state;
+    fx *one = fx_new(), *batch = fx_new();
+    int64_t sessions[4];
+    for (int i = 0; i < 4; i++) {
+        sessions[i] = fx_session(one, 10000, 0);
+        assert_int_equal(fx_session(batch, 10000, 0), sessions[i]);
+    }
+    struct rop ops[8];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = 1 + rnd(8);
+        for (size_t i = 0; i < n; i++)
+            random_op(&ops[i], sessions, 4);
+        for (size_t i = 0; i < n; i++)
+            if (ops[i].op.type == REG_OP_MULTI)
+                ops[i].op.ops = ops[i].sub; /* the struct moved into the array */
+        run_same(one, batch, ops, n);
+        same_events(one, batch);
+        random_watch(one, batch);
+        if (round % 50 == 0) {
+            /* revive closed sessions so ephemerals keep coming */
+            for (int i = 0; i < 4; i++) {
+                if (reg_session_timeout(one->reg, sessions[i]) < 0) {
+                    sessions[i] = fx_session(one, 10000, 0);
+                    assert_int_equal(fx_session(batch, 10000, 0), sessions[i]);
+                }
+            }
+        }
+    }
+    assert_int_equal(reg_last_zxid(one->reg), reg_last_zxid(batch->reg));
+    print_message("random ops: %zu ok, %zu failed, %zu nodes, %zu watch events\n", n_ok,
+                  n_err, reg_node_count(one->reg), n_events);
+    assert_true(n_events > 500);
+    assert_true(n_ok > 2000 && n_err > 2000);
+    same_tree(one->reg, batch->reg, reg_lookup(one->reg, "/"), reg_lookup(batch->reg, "/"));
+    fx_free(one);
+    fx_free(batch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +547,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multi_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_sees_own_effects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_txn_free_decoded, setup, teardown),
+        cmocka_unit_test(test_random_pipelined_equals_serial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
