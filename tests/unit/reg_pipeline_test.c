@@ -403,6 +403,7 @@ static void random_op(struct rop *r, const int64_t *sessions, size_t nsess)
 }
 
 static size_t n_ok, n_err, n_events;
+static fx *replay; /* applies the decoded txns of `batch` */
 
 static void run_same(fx *one, fx *batch, const struct rop *ops, size_t n)
 {
@@ -417,7 +418,14 @@ static void run_same(fx *one, fx *batch, const struct rop *ops, size_t n)
     for (size_t i = 0; i < n; i++) {
         reg_result a = {0}, b = {0};
         int ra = fx_write(one, ops[i].session, &ops[i].op, &a);
+        uint8_t *buf;
+        size_t len;
+        reg_txn *dec;
+        assert_int_equal(reg_txn_encode(pend[i], &buf, &len), 0);
         int rb = reg_commit(batch->reg, pend[i], &b);
+        assert_int_equal(reg_txn_decode(buf, len, &dec), 0);
+        free(buf);
+        assert_int_equal(reg_commit(replay->reg, dec, NULL), rb);
         assert_int_equal(ra, rb);
         *(ra ? &n_err : &n_ok) += 1;
         assert_int_equal(a.nsub, b.nsub);
@@ -497,10 +505,12 @@ static void test_random_pipelined_equals_serial(void **state)
 {
     (void)state;
     fx *one = fx_new(), *batch = fx_new();
+    replay = fx_new();
     int64_t sessions[4];
     for (int i = 0; i < 4; i++) {
         sessions[i] = fx_session(one, 10000, 0);
         assert_int_equal(fx_session(batch, 10000, 0), sessions[i]);
+        assert_int_equal(fx_session(replay, 10000, 0), sessions[i]);
     }
     struct rop ops[8];
     for (int round = 0; round < 3000; round++) {
@@ -519,6 +529,7 @@ static void test_random_pipelined_equals_serial(void **state)
                 if (reg_session_timeout(one->reg, sessions[i]) < 0) {
                     sessions[i] = fx_session(one, 10000, 0);
                     assert_int_equal(fx_session(batch, 10000, 0), sessions[i]);
+                    assert_int_equal(fx_session(replay, 10000, 0), sessions[i]);
                 }
             }
         }
@@ -529,6 +540,8 @@ static void test_random_pipelined_equals_serial(void **state)
     assert_true(n_events > 500);
     assert_true(n_ok > 2000 && n_err > 2000);
     same_tree(one->reg, batch->reg, reg_lookup(one->reg, "/"), reg_lookup(batch->reg, "/"));
+    same_tree(one->reg, replay->reg, reg_lookup(one->reg, "/"), reg_lookup(replay->reg, "/"));
+    fx_free(replay);
     fx_free(one);
     fx_free(batch);
 }
