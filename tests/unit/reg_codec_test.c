@@ -60,6 +60,7 @@ struct dump {
     size_t len, cap;
 };
 
+__attribute__((format(printf, 2, 3)))
 static void dprintf_(struct dump *d, const char *fmt, ...)
 {
     char tmp[1024];
