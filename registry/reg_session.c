@@ -212,7 +212,7 @@ bool reg__sess_live(const reg_t *reg, int64_t session)
     if (session == 0)
         return true;
     const struct reg__session *s = reg__sess_find(reg, session);
-    return s && !(s->flags & REG__S_CLOSING);
+    return s && !(s->flags & (REG__S_CLOSING | REG__S_ORPHAN));
 }
 
 void reg__sess_restart_clock(reg_t *reg, int64_t now)
@@ -280,7 +280,7 @@ int reg__sess_eph_sorted(const struct reg__session *s, reg_node ***out)
 static struct reg__session *live(const reg_t *reg, int64_t session)
 {
     struct reg__session *s = reg__sess_find(reg, session);
-    return s && !(s->flags & REG__S_CLOSING) ? s : NULL;
+    return s && !(s->flags & (REG__S_CLOSING | REG__S_ORPHAN)) ? s : NULL;
 }
 
 int reg_session_touch(reg_t *reg, int64_t session, int64_t now_ms)

@@ -479,6 +479,9 @@ static void test_orphan_ephemeral_replay(void **state)
     assert_int_equal(reg_txn_decode(log.buf[1], log.len[1], &t), 0);
     assert_int_equal(reg_commit(b->reg, t, NULL), 0);
     assert_int_equal(fx_stat(b, "/e").ephemeral_owner, s);
+    /* the stand-in is no session a client could use */
+    assert_int_equal(reg_session_touch(b->reg, s, b->now), REG_ESESSIONEXPIRED);
+    assert_int_equal(fx_create(b, s, "/e2", NULL, 0, NULL, 0), REG_ESESSIONEXPIRED);
     struct ids ids = {0};
     assert_int_equal(reg_recover_finish(b->reg, b->now, grab_id, &ids), 1);
     assert_int_equal(ids.v[0], s);
