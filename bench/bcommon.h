@@ -303,4 +303,21 @@ BC_UNUSED static int bc_cpu_read(int pid, bc_cpu *c)
     return 0;
 }
 
+/* Busy time of the whole machine (all CPUs, everything but idle and iowait)
+ * from /proc/stat, in nanoseconds; 0 if unreadable. */
+BC_UNUSED static uint64_t bc_machine_busy_ns(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return 0;
+    unsigned long long v[8] = {0};
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 8)
+        return 0;
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return (uint64_t)((double)busy / (double)sysconf(_SC_CLK_TCK) * 1e9);
+}
+
 #endif

@@ -13,7 +13,10 @@
  *       cK of service svc(K mod S)) or closing the oldest such connection,
  *       which removes its member. The first -k changes open connections;
  *       after that opens and closes alternate, so -k members come and go.
- *       Reports the changes made, errors and REGISTER-to-OK latency.
+ *       A connection is closed only once its REGISTER was acknowledged
+ *       (the change waits otherwise); -x closes it regardless, so that the
+ *       close may race the server's reply. Reports the changes made, errors
+ *       and REGISTER-to-OK latency.
  *
  * Every connection is non-blocking after its connect (a Unix socket connect
  * completes at once or fails); replies are read with poll(). Every loop is
@@ -33,6 +36,7 @@
 typedef struct conn {
     int fd;
     int acked;        /* 1 once OK arrived */
+    int waited;       /* a close already waited for the OK */
     uint64_t sent_ns; /* when REGISTER was written */
     size_t rlen;
     char rbuf[256];
@@ -40,7 +44,7 @@ typedef struct conn {
 
 static struct {
     const char *sock, *prefix;
-    int services, members, keep;
+    int services, members, keep, eager;
     double rate, duration;
 } opt = {.prefix = "svc", .services = 100, .members = 10, .keep = 100, .rate = 1000};
 
@@ -58,7 +62,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: churn hold  -s SOCK [-S SERVICES] [-M MEMBERS] [-d SECONDS] [-g PREFIX]\n"
                "       churn churn -s SOCK [-r CHANGES_PER_S] [-d SECONDS] [-S SERVICES]\n"
-               "                   [-k LIVE] [-g PREFIX]\n");
+               "                   [-k LIVE] [-g PREFIX] [-x]\n");
 }
 
 static void raise_nofile(void)
@@ -240,7 +244,7 @@ static int run_churn(void)
     if (!cs || !pf)
         return 1;
     size_t head = 0, count = 0;
-    uint64_t changes = 0, regs = 0, closes = 0;
+    uint64_t changes = 0, regs = 0, closes = 0, deferred = 0;
     uint64_t start = bc_now_ns();
     uint64_t end = start + (uint64_t)(opt.duration * 1e9);
     for (;;) {
@@ -250,6 +254,13 @@ static int run_churn(void)
         uint64_t due = (uint64_t)((double)(now - start) * opt.rate / 1e9) + 1;
         for (int burst = 0; changes < due && burst < 64; burst++) {
             if (count >= (size_t)opt.keep || count == cap) {
+                /* close only what the server acknowledged, unless -x: a
+                 * close racing its own REGISTER's reply is another test */
+                if (!opt.eager && cs[head].fd >= 0 && !cs[head].acked) {
+                    deferred += cs[head].waited ? 0 : 1;
+                    cs[head].waited = 1;
+                    break;
+                }
                 conn_close(&cs[head]);
                 head = (head + 1) % cap;
                 count--;
@@ -287,6 +298,9 @@ done:;
         poll_conns(cs, cap, head, count, pf, 10000000u);
     for (size_t i = 0; i < count; i++)
         conn_close(&cs[(head + i) % cap]);
+    if (deferred)
+        fprintf(stderr, "churn: %llu closes waited for their REGISTER's reply\n",
+                (unsigned long long)deferred);
     print_acks("churn", secs, changes, regs, closes);
     return n_err || n_connfail ? 1 : 0;
 }
@@ -300,7 +314,7 @@ int main(int argc, char **argv)
     const char *mode = argv[1];
     int ch;
     optind = 2;
-    while ((ch = getopt(argc, argv, "s:S:M:k:r:d:g:h")) != -1) {
+    while ((ch = getopt(argc, argv, "s:S:M:k:r:d:g:xh")) != -1) {
         switch (ch) {
         case 's': opt.sock = optarg; break;
         case 'S': opt.services = atoi(optarg); break;
@@ -309,6 +323,7 @@ int main(int argc, char **argv)
         case 'r': opt.rate = atof(optarg); break;
         case 'd': opt.duration = atof(optarg); break;
         case 'g': opt.prefix = optarg; break;
+        case 'x': opt.eager = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

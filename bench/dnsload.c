@@ -37,6 +37,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "bcommon.h"
@@ -385,8 +386,10 @@ static void wait_events(uint64_t max_ns)
     ppoll(pf, (nfds_t)opt.nsock, &ts, NULL);
 }
 
-static void cpu_sum(bc_cpu *out)
+/* Sums the CPU times of the -P processes; returns -1 if one is gone. */
+static int cpu_sum(bc_cpu *out)
 {
+    int rc = 0;
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < opt.npids; i++) {
         bc_cpu c;
@@ -394,8 +397,11 @@ static void cpu_sum(bc_cpu *out)
             out->utime += c.utime;
             out->stime += c.stime;
             out->run_ns += c.run_ns;
+        } else {
+            rc = -1;
         }
     }
+    return rc;
 }
 
 /* Sends and receives until the period ends, then drains. */
@@ -492,6 +498,20 @@ static int run_wait(void)
     return 1;
 }
 
+/* This process's CPU time in ns. */
+static uint64_t self_cpu_ns(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
+static struct {
+    uint64_t busy0, busy1, self0, self1;
+} mach;
+
 static void report(int paced, uint64_t t0, uint64_t t1, const bc_cpu *c0, const bc_cpu *c1)
 {
     double secs = (double)(t1 - t0) / 1e9;
@@ -540,6 +560,17 @@ static void report(int paced, uint64_t t0, uint64_t t1, const bc_cpu *c0, const 
                "cpu_util=%.3f",
                user_us, sys_us, run_us, (unsigned long long)(c1->utime - c0->utime),
                (unsigned long long)(c1->stime - c0->stime), util);
+        /* CPU used by everything else on the machine: interference */
+        if (mach.busy0 && mach.busy1 > mach.busy0) {
+            double other = (double)(mach.busy1 - mach.busy0) - (double)(c1->run_ns - c0->run_ns) -
+                           (double)(mach.self1 - mach.self0);
+            double elapsed = (double)(t1 - t0);
+            if (other < 0)
+                other = 0;
+            if (!opt.quiet)
+                fprintf(stderr, "  other processes: %.0f%% of a core\n", 100 * other / elapsed);
+            printf(" other_pct=%.0f", 100 * other / elapsed);
+        }
     }
     printf("\n");
 }
@@ -597,10 +628,19 @@ int main(int argc, char **argv)
     if (wait)
         return run_wait();
     bc_cpu c0, c1;
-    cpu_sum(&c0);
+    int cpu_ok = cpu_sum(&c0) == 0;
+    mach.busy0 = bc_machine_busy_ns();
+    mach.self0 = self_cpu_ns();
     uint64_t t0, t1;
     run_load(paced, &t0, &t1);
-    cpu_sum(&c1);
+    if (cpu_sum(&c1) < 0)
+        cpu_ok = 0;
+    mach.busy1 = bc_machine_busy_ns();
+    mach.self1 = self_cpu_ns();
+    if (!cpu_ok && opt.npids > 0) {
+        fprintf(stderr, "dnsload: a -P process is gone: no CPU figures\n");
+        opt.npids = 0;
+    }
     report(paced, t0, t1, &c0, &c1);
     return 0;
 }
