@@ -262,11 +262,13 @@ int reg__sess_eph_sorted(const struct reg__session *s, reg_node ***out);
 
 /* ---- watches (reg_watch.c) ---------------------------------------------- */
 
+/* What reg__watch_set asks for; the modes it sets replace earlier ones of
+ * the same watcher, path and table, as in ZooKeeper 3.8. */
 enum reg__wbits {
-    REG__W_DATA = 1u << 0,  /* one-shot data or exists watch */
-    REG__W_CHILD = 1u << 1, /* one-shot child watch */
-    REG__W_PERSIST = 1u << 2,
-    REG__W_RECUR = 1u << 3,
+    REG__W_DATA = 1u << 0,    /* data table: one-shot (getData, exists) */
+    REG__W_CHILD = 1u << 1,   /* child table: one-shot (getChildren) */
+    REG__W_PERSIST = 1u << 2, /* both tables: persistent */
+    REG__W_RECUR = 1u << 3,   /* data table: persistent recursive */
 };
 
 int reg__watch_init(reg_t *reg);

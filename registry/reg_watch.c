@@ -1,22 +1,25 @@
 /*
- * reg_watch.c - watches, as ZooKeeper's WatchManager pair keeps them.
+ * reg_watch.c - watches, as ZooKeeper 3.8's WatchManager pair keeps them.
  *
- * ZooKeeper has two managers: dataWatches (getData/exists watches, and the
+ * ZooKeeper has two tables: dataWatches (getData/exists watches, and the
  * persistent and persistent-recursive watches of addWatch) and childWatches
- * (getChildren watches, and persistent ones). We keep one link per
- * (watcher, path) with a bit per kind: DATA and CHILD are one-shot, PERSIST
- * stands in both managers, RECUR in dataWatches only. A link sits on two
- * lists, its path's and its watcher's, so firing a path and dropping a
- * watcher are both proportional to what they touch; nothing ever scans all
- * watches. Recursive watches are found by looking up each ancestor of the
- * changed path, and only while some exist.
+ * (getChildren watches, and persistent ones). In each, a watcher has at most
+ * one watch per path, with one mode: standard (one-shot), persistent or
+ * recursive; a later watch replaces the mode, so a getData watch on a path
+ * with a persistent watch turns it one-shot (ZooKeeper 3.8 does exactly
+ * that; 3.9 keeps both). We keep one link per (watcher, path) holding its
+ * mode in each table. A link sits on two lists, its path's and its
+ * watcher's, so firing a path and dropping a watcher are proportional to
+ * what they touch; nothing ever scans all watches. Recursive watches are
+ * found by looking up each ancestor of the changed path, and only while
+ * some exist.
  *
  * Firing follows WatchManager.triggerWatch: at the path itself one-shot
- * watches fire and go, persistent ones fire and stay; at ancestors only
- * recursive ones fire, and never for CHILDREN. Each trigger has a stamp and
- * a watcher gets at most one event per stamp; a node's deletion fires the
- * child managers' DELETED with the data trigger's stamp, which is
- * ZooKeeper's "suppress those already notified".
+ * watches fire and go, persistent and recursive ones fire and stay; at
+ * ancestors only recursive ones fire, and never for CHILDREN. Each trigger
+ * has a stamp and a watcher gets at most one event per stamp; a node's
+ * deletion fires the child table's DELETED with the data trigger's stamp,
+ * which is ZooKeeper's "suppress those already notified".
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,8 +27,7 @@
 
 #include "reg_internal.h"
 
-#define DATA_MGR (REG__W_DATA | REG__W_PERSIST | REG__W_RECUR)
-#define CHILD_MGR (REG__W_CHILD | REG__W_PERSIST)
+enum wmode { WM_NONE = 0, WM_STD, WM_PERSIST, WM_RECUR };
 
 struct wpath;
 struct wowner;
@@ -35,7 +37,7 @@ struct wlink {
     struct wlink *onext, *oprev; /* on the watcher's list */
     struct wpath *wp;
     struct wowner *wo;
-    unsigned bits;
+    uint8_t dmode, cmode; /* enum wmode in the data and child tables */
 };
 
 struct wpath {
@@ -139,18 +141,13 @@ static struct wlink *link_find(const reg_t *reg, uint64_t watcher,
 
 /* ---- counting and unlinking ------------------------------------------------- */
 
-static size_t weight(unsigned bits)
+static size_t weight(unsigned d, unsigned c)
 {
-    return (size_t)((bits & DATA_MGR) != 0) + (size_t)((bits & CHILD_MGR) != 0);
+    return (size_t)(d != WM_NONE) + (size_t)(c != WM_NONE);
 }
 
-static void set_bits(reg_t *reg, struct wlink *k, unsigned bits)
-{
-    reg->nwatches = reg->nwatches - weight(k->bits) + weight(bits);
-    reg->nrecursive = reg->nrecursive - ((k->bits & REG__W_RECUR) != 0) +
-                      ((bits & REG__W_RECUR) != 0);
-    k->bits = bits;
-}
+/* Sets both modes of k, keeping the counts; frees k when both are NONE. */
+static void set_modes(reg_t *reg, struct wlink *k, unsigned d, unsigned c);
 
 static void link_free(reg_t *reg, struct wlink *k)
 {
@@ -171,10 +168,13 @@ static void link_free(reg_t *reg, struct wlink *k)
     }
 }
 
-static void clear_bits(reg_t *reg, struct wlink *k, unsigned bits)
+static void set_modes(reg_t *reg, struct wlink *k, unsigned d, unsigned c)
 {
-    set_bits(reg, k, k->bits & ~bits);
-    if (k->bits == 0)
+    reg->nwatches = reg->nwatches - weight(k->dmode, k->cmode) + weight(d, c);
+    reg->nrecursive = reg->nrecursive - (k->dmode == WM_RECUR) + (d == WM_RECUR);
+    k->dmode = (uint8_t)d;
+    k->cmode = (uint8_t)c;
+    if (d == WM_NONE && c == WM_NONE)
         link_free(reg, k);
 }
 
@@ -246,7 +246,16 @@ int reg__watch_set(reg_t *reg, uint64_t watcher, const char *path, unsigned bits
             return -ENOMEM;
         }
     }
-    set_bits(reg, k, k->bits | bits);
+    unsigned d = k->dmode, c = k->cmode;
+    if (bits & REG__W_DATA)
+        d = WM_STD;
+    if (bits & REG__W_CHILD)
+        c = WM_STD;
+    if (bits & REG__W_PERSIST)
+        d = c = WM_PERSIST;
+    if (bits & REG__W_RECUR)
+        d = WM_RECUR;
+    set_modes(reg, k, d, c);
     return 0;
 }
 
@@ -268,22 +277,23 @@ static void deliver(reg_t *reg, struct wowner *wo, uint64_t stamp, int type,
     reg__emit(reg, wo->id, type, path, zxid);
 }
 
-/* Fires the watches on `path` itself whose bits meet `fire`; one-shot bits
- * in `once` are removed. */
-static void fire_at(reg_t *reg, const char *path, unsigned fire, unsigned once,
-                    int type, int64_t zxid, uint64_t stamp)
+/* Fires the watches of one table (child: true for childWatches) on `path`
+ * itself; one-shot ones go. */
+static void fire_at(reg_t *reg, const char *path, bool child, int type,
+                    int64_t zxid, uint64_t stamp)
 {
     struct wpath *wp = wpath_find(reg, path, strlen(path));
     struct wlink *k = wp ? wp->head : NULL;
     while (k) {
         struct wlink *next = k->pnext;
-        if (k->bits & fire) {
+        unsigned mode = child ? k->cmode : k->dmode;
+        if (mode != WM_NONE) {
             deliver(reg, k->wo, stamp, type, path, zxid);
-            if (k->bits & once) {
-                bool last = wp->n == 1 && (k->bits & ~once) == 0;
-                clear_bits(reg, k, once);
-                if (last)
-                    break; /* wp is gone */
+            if (mode == WM_STD) {
+                bool gone = wp->n == 1 && (child ? k->dmode : k->cmode) == WM_NONE;
+                set_modes(reg, k, child ? k->dmode : WM_NONE, child ? WM_NONE : k->cmode);
+                if (gone)
+                    break; /* wp went with its last link */
             }
         }
         k = next;
@@ -297,7 +307,7 @@ static void fire_recursive(reg_t *reg, const char *path, int type, int64_t zxid,
     while ((len = reg__parent_len(path, len)) > 0) {
         struct wpath *wp = wpath_find(reg, path, len);
         for (struct wlink *k = wp ? wp->head : NULL; k; k = k->pnext)
-            if (k->bits & REG__W_RECUR)
+            if (k->dmode == WM_RECUR)
                 deliver(reg, k->wo, stamp, type, path, zxid);
     }
 }
@@ -305,7 +315,7 @@ static void fire_recursive(reg_t *reg, const char *path, int type, int64_t zxid,
 uint64_t reg__watch_fire_data(reg_t *reg, const char *path, int type, int64_t zxid)
 {
     uint64_t stamp = ++reg->wstamp;
-    fire_at(reg, path, DATA_MGR, REG__W_DATA, type, zxid, stamp);
+    fire_at(reg, path, false, type, zxid, stamp);
     if (reg->nrecursive > 0)
         fire_recursive(reg, path, type, zxid, stamp);
     return stamp;
@@ -315,7 +325,7 @@ void reg__watch_fire_child(reg_t *reg, const char *path, int type, int64_t zxid,
                            uint64_t suppress)
 {
     uint64_t stamp = suppress ? suppress : ++reg->wstamp;
-    fire_at(reg, path, CHILD_MGR, REG__W_CHILD, type, zxid, stamp);
+    fire_at(reg, path, true, type, zxid, stamp);
 }
 
 /* ---- public calls --------------------------------------------------------------- */
@@ -331,30 +341,55 @@ int reg_watch_add(reg_t *reg, uint64_t watcher, const char *path, int mode)
     return -EINVAL;
 }
 
-static unsigned type_bits(int type)
+/* checkWatches as ZooKeeper 3.8's WatchManager.containsWatcher answers it:
+ * whether the table holds any watch on the path, whoever's (its check of
+ * the leaf does not look at the watcher). */
+static bool table_has(const reg_t *reg, const char *path, bool child)
 {
+    const struct wpath *wp = wpath_find(reg, path, strlen(path));
+    for (const struct wlink *k = wp ? wp->head : NULL; k; k = k->pnext)
+        if ((child ? k->cmode : k->dmode) != WM_NONE)
+            return true;
+    return false;
+}
+
+static int check(const reg_t *reg, const struct wlink *k, const char *path, int type)
+{
+    bool found;
     switch (type) {
-    case REG_WATCHER_CHILDREN: return REG__W_CHILD;
-    case REG_WATCHER_DATA: return REG__W_DATA;
-    case REG_WATCHER_ANY: return DATA_MGR | CHILD_MGR;
-    case REG_WATCHER_PERSISTENT: return REG__W_PERSIST;
-    case REG_WATCHER_PERSISTENT_RECURSIVE: return REG__W_RECUR;
-    default: return 0;
+    case REG_WATCHER_CHILDREN: found = table_has(reg, path, true); break;
+    case REG_WATCHER_DATA: found = table_has(reg, path, false); break;
+    case REG_WATCHER_ANY: found = table_has(reg, path, true) || table_has(reg, path, false); break;
+    case REG_WATCHER_PERSISTENT:
+        found = k && (k->dmode == WM_PERSIST || k->cmode == WM_PERSIST);
+        break;
+    default: found = k && k->dmode == WM_RECUR; break;
     }
+    return found ? 0 : REG_ENOWATCHER;
+}
+
+/* removeWatches: the watcher's own watch in the named table(s), any mode. */
+static int remove_one(reg_t *reg, struct wlink *k, int type)
+{
+    unsigned d = k ? k->dmode : WM_NONE, c = k ? k->cmode : WM_NONE;
+    bool kd = type == REG_WATCHER_DATA || type == REG_WATCHER_ANY ||
+              (type == REG_WATCHER_PERSISTENT && d == WM_PERSIST) ||
+              (type == REG_WATCHER_PERSISTENT_RECURSIVE && d == WM_RECUR);
+    bool kc = type == REG_WATCHER_CHILDREN || type == REG_WATCHER_ANY ||
+              (type == REG_WATCHER_PERSISTENT && c == WM_PERSIST);
+    if (!k || !((kd && d != WM_NONE) || (kc && c != WM_NONE)))
+        return REG_ENOWATCHER;
+    set_modes(reg, k, kd ? WM_NONE : d, kc ? WM_NONE : c);
+    return 0;
 }
 
 int reg_watch_remove(reg_t *reg, uint64_t watcher, const char *path, int type,
                      bool remove)
 {
-    unsigned bits = type_bits(type);
-    if (!path || !bits)
+    if (!path || type < REG_WATCHER_CHILDREN || type > REG_WATCHER_PERSISTENT_RECURSIVE)
         return -EINVAL;
     struct wlink *k = link_find(reg, watcher, path);
-    if (!k || !(k->bits & bits))
-        return REG_ENOWATCHER;
-    if (remove)
-        clear_bits(reg, k, bits);
-    return 0;
+    return remove ? remove_one(reg, k, type) : check(reg, k, path, type);
 }
 
 void reg_watcher_drop(reg_t *reg, uint64_t watcher)
@@ -362,7 +397,7 @@ void reg_watcher_drop(reg_t *reg, uint64_t watcher)
     struct wowner *wo;
     /* Each link freed may take the owner with it: look it up again. */
     while ((wo = wowner_find(reg, watcher)))
-        clear_bits(reg, wo->head, wo->head->bits);
+        set_modes(reg, wo->head, WM_NONE, WM_NONE);
 }
 
 size_t reg_watch_count(const reg_t *reg)

@@ -157,12 +157,23 @@ static void test_persistent(void **state)
     fx_assert_ev(f, 4, 7, REG_EVENT_DELETED, "/pw");
     fx_assert_ev(f, 5, 7, REG_EVENT_CREATED, "/pw");
     assert_int_equal(reg_watch_count(f->reg), 2);
-    /* a one-shot watch beside it: one event per trigger, the persistent stays */
+    /* ZooKeeper 3.8: a getData watch replaces the persistent one in the data
+     * table (it fires once and goes); the child table keeps its own */
     assert_int_equal(reg_get(f->reg, 0, "/pw", 7, NULL, NULL, NULL), 0);
     assert_int_equal(reg_watch_count(f->reg), 2);
     fx_reset(f);
     assert_int_equal(fx_set(f, 0, "/pw", "a", -1, NULL), 0);
     assert_int_equal(fx_set(f, 0, "/pw", "b", -1, NULL), 0);
+    assert_int_equal(f->nev, 1);
+    assert_int_equal(reg_watch_count(f->reg), 1);
+    mk(f, "/pw/k");
+    fx_assert_ev(f, 1, 7, REG_EVENT_CHILDREN, "/pw");
+    /* and an exists watch followed by addWatch becomes persistent */
+    assert_int_equal(reg_exists(f->reg, 0, "/pw/k", 7, NULL), 0);
+    assert_int_equal(reg_watch_add(f->reg, 7, "/pw/k", REG_WATCH_PERSISTENT), 0);
+    fx_reset(f);
+    assert_int_equal(fx_set(f, 0, "/pw/k", "a", -1, NULL), 0);
+    assert_int_equal(fx_set(f, 0, "/pw/k", "b", -1, NULL), 0);
     assert_int_equal(f->nev, 2);
     assert_int_equal(reg_watch_add(f->reg, 7, "/pw", 9), -EINVAL);
 }
@@ -211,7 +222,10 @@ static void test_remove_check(void **state)
     assert_int_equal(reg_children(f->reg, 0, "/w", 1, NULL, NULL, NULL), 0);
     assert_int_equal(reg_watch_count(f->reg), 2);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_DATA, false), 0);
-    assert_int_equal(reg_watch_remove(f->reg, 2, "/w", REG_WATCHER_DATA, false),
+    /* ZooKeeper 3.8's checkWatches answers for the path, whoever watches it;
+     * removeWatches only takes the caller's own */
+    assert_int_equal(reg_watch_remove(f->reg, 2, "/w", REG_WATCHER_DATA, false), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 2, "/w", REG_WATCHER_DATA, true),
                      REG_ENOWATCHER);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/x", REG_WATCHER_ANY, false),
                      REG_ENOWATCHER);
@@ -223,18 +237,32 @@ static void test_remove_check(void **state)
     assert_int_equal(reg_watch_count(f->reg), 0);
     mk(f, "/w/c");
     assert_int_equal(f->nev, 0);
-    /* ANY takes everything, persistent kinds by their own types */
+    /* persistent: in both tables; DATA removes the data half (any mode) */
     assert_int_equal(reg_watch_add(f->reg, 1, "/w", REG_WATCH_PERSISTENT), 0);
-    assert_int_equal(reg_watch_add(f->reg, 1, "/w", REG_WATCH_PERSISTENT_RECURSIVE), 0);
-    assert_int_equal(reg_exists(f->reg, 0, "/w", 1, NULL), 0);
-    assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_CHILDREN, false),
-                     REG_ENOWATCHER);
+    assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_CHILDREN, false), 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT, false), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_DATA, true), 0);
+    assert_int_equal(reg_watch_count(f->reg), 1);
+    mk(f, "/w/d");
+    assert_int_equal(f->nev, 1); /* the child half still fires */
+    /* recursive replaces the data half; DATA removes it too */
+    assert_int_equal(reg_watch_add(f->reg, 1, "/w", REG_WATCH_PERSISTENT_RECURSIVE), 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT_RECURSIVE,
-                                      true), 0);
+                                      false), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_DATA, true), 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT_RECURSIVE,
                                       false), REG_ENOWATCHER);
+    /* an exists watch replaces a recursive one */
+    assert_int_equal(reg_watch_add(f->reg, 1, "/w", REG_WATCH_PERSISTENT_RECURSIVE), 0);
+    assert_int_equal(reg_exists(f->reg, 0, "/w", 1, NULL), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT_RECURSIVE,
+                                      true), REG_ENOWATCHER);
+    fx_reset(f);
+    mk(f, "/w/d/e"); /* no recursive watch left */
+    assert_int_equal(f->nev, 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_ANY, true), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_ANY, true),
+                     REG_ENOWATCHER);
     assert_int_equal(reg_watch_count(f->reg), 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", 0, false), -EINVAL);
     assert_int_equal(reg_watch_remove(f->reg, 1, NULL, REG_WATCHER_ANY, false), -EINVAL);
