@@ -398,10 +398,18 @@ enum reg_watcher_type {
 
 /* Adds a persistent watch (addWatch). Persistent watches fire CREATED,
  * DELETED, CHANGED and CHILDREN for path; recursive ones fire CREATED,
- * DELETED and CHANGED for path and every descendant, never CHILDREN. */
+ * DELETED and CHANGED for path and every descendant, never CHILDREN.
+ * As in ZooKeeper 3.8, a watcher has one watch per path in each of two
+ * tables, data (getData, exists, persistent, recursive) and child
+ * (getChildren, persistent), and a later watch replaces the mode of the
+ * earlier one: a getData watch on a path with a persistent watch makes the
+ * data half one-shot, addWatch makes one-shot watches persistent. */
 int reg_watch_add(reg_t *reg, uint64_t watcher, const char *path, int mode);
-/* removeWatches (remove true) or checkWatches (remove false) for one path
- * and type; REG_ENOWATCHER if watcher has no such watch. */
+/* removeWatches (remove true): takes watcher's watch on path from the
+ * table(s) of type, whatever its mode; REG_ENOWATCHER if it has none there.
+ * checkWatches (remove false): 0 if the table(s) hold any watch on path,
+ * whoever's, as ZooKeeper 3.8 answers it, else REG_ENOWATCHER. The
+ * PERSISTENT types check or remove only watches of that mode. */
 int reg_watch_remove(reg_t *reg, uint64_t watcher, const char *path, int type,
                      bool remove);
 /* Drops every watch of watcher (its connection closed). */
