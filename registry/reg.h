@@ -440,13 +440,15 @@ size_t reg_collect_garbage(reg_t *reg, int64_t now_ms, char **paths, size_t max)
 /* Number of znodes, the root included (ZooKeeper's mntr znode_count is one
  * more: its table holds the root under "" and "/"). */
 size_t reg_node_count(const reg_t *reg);
-/* Approximate bytes held by the tree (for mntr). */
+/* Bytes held by nodes, their data, children indexes and ACLs (malloc
+ * overhead not included; for mntr). */
 size_t reg_memory_bytes(const reg_t *reg);
 
 /* ---- persistence ------------------------------------------------------- */
 
 /* Streams the committed state (tree, ACLs, sessions, last zxid) in a
- * versioned binary format ending in a CRC-32C, through write(ctx, p, n),
+ * versioned binary format ending in a node count and a 64-bit FNV-1a hash
+ * of the stream (the snapshot file adds its own CRC), through write(ctx, p, n),
  * which must take all n bytes and return 0, or return a negative error that
  * stops the snapshot and is returned. Pending txns are not included: they
  * are above the snapshot's zxid and come back from the log. Returns 0,
