@@ -20,6 +20,7 @@
 
 #include "d_log.h"
 #include "d_systemd.h"
+#include "d_zk.h"
 
 #define ZKD_EXPIRE_PER_TICK 1024
 #define ZKD_GC_PER_TICK 1024
@@ -98,6 +99,7 @@ static void server__expire_sessions(zkd *d, int64_t now)
         reg_op op = {.type = REG_OP_CLOSE_SESSION};
         zkd_info("session 0x%llx expired", (unsigned long long)ids[i]);
         zkd_pipeline_write(&d->pipe, ids[i], &op, now, NULL, NULL);
+        zkd_zk_session_ended(d, ids[i]);
     }
 }
 
@@ -164,6 +166,8 @@ static int server__listen_all(zkd *d)
     }
     for (size_t i = 0; rc == 0 && i < c->dns_listen.count; i++)
         rc = zkd_dns_listen(d, c->dns_listen.items[i]);
+    for (size_t i = 0; rc == 0 && i < c->zk_listen.count; i++)
+        rc = zkd_zk_listen(d, c->zk_listen.items[i]);
     return rc;
 }
 
@@ -176,6 +180,9 @@ static int server__make_core(zkd *d)
     d->reg = reg_create(&rc, &hooks);
     if (d->reg == NULL)
         return -ENOMEM;
+    int prc = zkd_persist_open(d); /* recovery: before DNS and listeners */
+    if (prc < 0)
+        return prc;
     dns_config dc;
     dns_config_default(&dc);
     dc.domain = d->conf->dns_domain;
@@ -221,6 +228,8 @@ int zkd_init(zkd *d, uv_loop_t *loop, zk_conf *conf)
     }
     if ((rc = server__make_core(d)) < 0)
         return rc;
+    if ((rc = zkd_persist_start(d)) < 0)
+        return rc;
     server__start_timers(d);
     if (conf->dns_forward && zkd_forward_init(&d->fwd, loop, conf, &conf->dns_listen) == 0)
         d->fwd_ready = true;
@@ -241,9 +250,11 @@ void zkd_stop(zkd *d)
         zkd_forward_close(&d->fwd);
     zkd_listener_close_all(d);
     zkd_client_close_all(d);
+    zkd_zk_close_all(d);
     zkd_dns_close_all(d);
     if (d->pipe_started)
         zkd_pipeline_drain(&d->pipe);
+    zkd_persist_stop(d);
     if (d->timers_started) {
         uv_close((uv_handle_t *)&d->sig_int, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -255,6 +266,8 @@ void zkd_stop(zkd *d)
 
 void zkd_free(zkd *d)
 {
+    zkd_zk_free(d);
+    zkd_persist_free(d);
     dns_zone_free(d->zone);
     reg_free(d->reg);
     zkd_idmap_free(&d->watchers);

@@ -41,7 +41,7 @@ typedef struct zkd_listener {
     char *unix_path;       /* unlinked at close */
 } zkd_listener;
 
-enum { ZKD_LISTEN_CLIENT = 1, ZKD_LISTEN_DNS_UDP, ZKD_LISTEN_DNS_TCP };
+enum { ZKD_LISTEN_CLIENT = 1, ZKD_LISTEN_DNS_UDP, ZKD_LISTEN_DNS_TCP, ZKD_LISTEN_ZK };
 
 typedef struct zkd {
     uv_loop_t *loop;
@@ -49,6 +49,7 @@ typedef struct zkd {
     reg_t *reg;
     dns_zone *zone;
     zkd_pipeline pipe;
+    zkd_store store;           /* data_dir: log and snapshots (d_persist.h) */
     zkd_forward fwd;
     bool fwd_ready;
     zkd_idmap watchers;        /* watcher id -> zkd_watcher */
@@ -57,6 +58,7 @@ typedef struct zkd {
     uv_signal_t sig_int, sig_term;
     uv_timer_t tick;
     size_t client_conns;       /* open socket-protocol connections */
+    struct zkd_zk_srv *zk;     /* the ZooKeeper protocol (d_zk.h); NULL if off */
     bool stopping;
     bool timers_started, pipe_started;
     int exit_code;
