@@ -29,6 +29,7 @@ static const char *const conf__client_def[] = { "unix:/run/zonekeeper/zonekeeper
 static const char *const conf__zk_def[] = { "127.0.0.1:2181", NULL };
 static const char *const conf__dns_def[] = { "127.0.0.1:53", "[::1]:53", NULL };
 static const char *const conf__none[] = { NULL };
+static const char *const conf__syncs[] = { "fsync", "none", NULL };
 
 const conf_key conf_schema[] = {
     { .name = "data_dir", .kind = CONF_K_STRING, FIELD(data_dir),
@@ -123,6 +124,25 @@ const conf_key conf_schema[] = {
     { .name = "registry.max_data_bytes", FIELD(registry_max_data_bytes),
       INT_RANGE(1, 256 * MIB, 1 * MIB),
       .help = "Largest data of one znode in bytes." },
+
+    { .name = "storage.sync", .kind = CONF_K_ENUM, FIELD(storage_sync),
+      .def_str = "fsync", .values = conf__syncs, .enum_index = 1,
+      .help = "When a write is acknowledged. `fsync`: after the log record is on "
+              "disk (fdatasync, shared by all writes of a loop turn). `none`: after "
+              "write(2) only; survives a crash of the daemon but not of the machine, "
+              "where recent acknowledged writes can be lost and the log may need "
+              "repair (`zonekeeperd --check-data`)." },
+    { .name = "storage.snapshot_every", FIELD(storage_snapshot_every),
+      INT_RANGE(1, 1000000000, 100000),
+      .help = "Take a snapshot (in a forked child, in the background) after this "
+              "many committed writes; bounds the log replayed at start-up." },
+    { .name = "storage.snapshots_kept", FIELD(storage_snapshots_kept),
+      INT_RANGE(1, 1000, 3),
+      .help = "Snapshots kept in data_dir; older ones, and the log segments only "
+              "they needed, are deleted." },
+    { .name = "storage.segment_bytes", FIELD(storage_segment_bytes),
+      INT_RANGE(64 * KIB, 1024 * MIB, 64 * MIB),
+      .help = "Size at which the write-ahead log starts a new segment file." },
 };
 
 const size_t conf_schema_len = sizeof(conf_schema) / sizeof(conf_schema[0]);

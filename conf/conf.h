@@ -22,6 +22,12 @@ typedef enum conf_log_level {
     CONF_LOG_DEBUG = 3,
 } conf_log_level;
 
+/* storage.sync: when a write counts as durable. */
+typedef enum conf_sync {
+    CONF_SYNC_FSYNC = 0, /* fdatasync of the log before the reply */
+    CONF_SYNC_NONE = 1,  /* write() only: survives kill -9, not power loss */
+} conf_sync;
+
 typedef struct conf_list {
     char *items[CONF_MAX_LISTEN];
     size_t count;
@@ -58,6 +64,11 @@ typedef struct zk_conf {
     char *registry_backend;         /* registry.backend: "embedded" | "zookeeper" */
     char *registry_servers;         /* registry.servers */
     size_t registry_max_data_bytes; /* registry.max_data_bytes */
+
+    conf_sync storage_sync;         /* storage.sync */
+    size_t storage_snapshot_every;  /* storage.snapshot_every (committed writes) */
+    size_t storage_snapshots_kept;  /* storage.snapshots_kept */
+    size_t storage_segment_bytes;   /* storage.segment_bytes (log segment size) */
 } zk_conf;
 
 /* Fills conf with every default (heap strings; free with conf_free).

@@ -1,6 +1,7 @@
 /*
  * d_main.c - zonekeeperd's command line: read and check the configuration,
- * then run the loop until SIGINT or SIGTERM.
+ * then run the loop until SIGINT or SIGTERM; or check a data directory
+ * offline (--check-data) without reading any configuration.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,18 +14,22 @@
 #include "conf.h"
 #include "d_log.h"
 #include "d_server.h"
+#include "wal.h"
 
 #define ZKD_DEFAULT_CONF "/etc/zonekeeper/zonekeeper.conf"
 
 static void main__usage(FILE *f)
 {
     fprintf(f,
-            "usage: zonekeeperd [-c FILE] [--check-config] [--version] [--help]\n"
+            "usage: zonekeeperd [-c FILE] [--check-config] [--check-data DIR]\n"
+            "                   [--version] [--help]\n"
             "\n"
             "A service-discovery DNS server with an embedded ZooKeeper-style registry.\n"
             "\n"
             "  -c, --config FILE   configuration file (default " ZKD_DEFAULT_CONF ")\n"
             "  -t, --check-config  validate the configuration and exit (0 ok, 1 bad)\n"
+            "      --check-data DIR  check a data directory (log segments, snapshots)\n"
+            "                      without changing it; exit 0 if a start would succeed\n"
             "      --help-config   list every configuration key and exit\n"
             "  -v, --version       print the version and exit\n"
             "  -h, --help          this text\n");
@@ -67,7 +72,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 't'},
         {"version", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-        {"help-config", no_argument, NULL, 'K'},  {NULL, 0, NULL, 0}};
+        {"help-config", no_argument, NULL, 'K'},  {"check-data", required_argument, NULL, 'D'},
+        {NULL, 0, NULL, 0}};
     const char *path = ZKD_DEFAULT_CONF;
     int check = 0, ch;
     while ((ch = getopt_long(argc, argv, "c:tvh", opts, NULL)) != -1) {
@@ -77,6 +83,7 @@ int main(int argc, char **argv)
         case 'v': printf("zonekeeperd %s\n", ZK_VERSION); return 0;
         case 'h': main__usage(stdout); return 0;
         case 'K': conf_print_schema(stdout); return 0;
+        case 'D': return wal_check_dir(optarg, stdout) == 0 ? 0 : 1;
         default: main__usage(stderr); return 2;
         }
     }

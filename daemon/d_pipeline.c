@@ -1,15 +1,23 @@
 /*
- * d_pipeline.c - queue of prepared txns committed in zxid order once per
- * loop turn; see d_pipeline.h.
+ * d_pipeline.c - the queue of prepared txns, committed in zxid order; see
+ * d_pipeline.h.
+ *
+ * One FIFO holds every txn between reg_prepare and reg_commit, in zxid
+ * order (reg_prepare hands zxids out in submit order). Without a log, an
+ * idle handle commits up to max_batch of them per loop turn. With a log
+ * (d_pipeline_log.c), each submit also appends the txn's record, and the
+ * head of the FIFO is committed as far as the log reports durable. Either
+ * way, a txn that cannot be queued is aborted at once - it is the newest
+ * pending txn then, the only one reg_txn_abort may drop.
  */
-#include "d_pipeline.h"
+#include "d_pipeline_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
 #include "d_log.h"
 
-static void pipe__commit_one(zkd_pipeline *p)
+void zkd__pipe_commit_one(zkd_pipeline *p)
 {
     zkd_pipe_entry *e = p->head;
     p->head = e->next;
@@ -25,50 +33,59 @@ static void pipe__commit_one(zkd_pipeline *p)
     free(e);
 }
 
-/* Commits at most max_batch txns: callbacks may queue more writes, which wait
- * for the next turn so one busy client cannot starve the loop. */
+/* No log: commits at most max_batch txns; callbacks may queue more writes,
+ * which wait for the next turn so one busy client cannot starve the loop. */
 static void pipe__on_idle(uv_idle_t *h)
 {
     zkd_pipeline *p = h->data;
     size_t n = p->queued < p->max_batch ? p->queued : p->max_batch;
     for (size_t i = 0; i < n && p->head; i++)
-        pipe__commit_one(p);
+        zkd__pipe_commit_one(p);
     if (p->head == NULL)
         uv_idle_stop(&p->idle);
 }
 
 int zkd_pipeline_init(zkd_pipeline *p, uv_loop_t *loop, reg_t *reg)
 {
-    p->reg = reg;
-    p->head = p->tail = NULL;
-    p->queued = 0;
-    p->max_batch = 4096;
-    p->committed = 0;
-    p->closed = 0;
+    *p = (zkd_pipeline){.reg = reg, .loop = loop, .max_batch = 4096};
     int rc = uv_idle_init(loop, &p->idle);
     p->idle.data = p;
+    if (rc == 0)
+        rc = zkd__pipe_log_init(p);
     return rc;
 }
 
-int zkd_pipeline_submit(zkd_pipeline *p, reg_txn *txn, zkd_commit_cb cb, void *ctx)
+static void pipe__link(zkd_pipeline *p, zkd_pipe_entry *e)
 {
-    zkd_pipe_entry *e = malloc(sizeof(*e));
-    if (e == NULL) {
-        reg_txn_abort(p->reg, txn);
-        return -ENOMEM;
-    }
-    e->next = NULL;
-    e->txn = txn;
-    e->cb = cb;
-    e->ctx = ctx;
     if (p->tail)
         p->tail->next = e;
     else
         p->head = e;
     p->tail = e;
     p->queued++;
+}
+
+int zkd_pipeline_submit(zkd_pipeline *p, reg_txn *txn, zkd_commit_cb cb, void *ctx)
+{
+    int rc = p->fatal;
+    zkd_pipe_entry *e = NULL;
+    if (rc == 0 && (e = malloc(sizeof(*e))) == NULL)
+        rc = -ENOMEM;
+    if (rc == 0 && p->store)
+        rc = zkd__pipe_log(p, txn);
+    if (rc < 0) {
+        free(e);
+        reg_txn_abort(p->reg, txn);
+        p->refused++;
+        return rc;
+    }
+    *e = (zkd_pipe_entry){.txn = txn, .zxid = reg_txn_zxid(txn), .type = reg_txn_type(txn),
+                          .cb = cb, .ctx = ctx};
+    pipe__link(p, e);
     if (p->closed)
         zkd_pipeline_drain(p); /* at shutdown: nothing waits for a next turn */
+    else if (p->store)
+        zkd__pipe_schedule(p);
     else if (!uv_is_active((uv_handle_t *)&p->idle))
         uv_idle_start(&p->idle, pipe__on_idle);
     return 0;
@@ -78,7 +95,9 @@ int zkd_pipeline_write(zkd_pipeline *p, int64_t session, const reg_op *op,
                        int64_t now_ms, zkd_commit_cb cb, void *ctx)
 {
     reg_txn *txn = NULL;
-    int rc = reg_prepare(p->reg, session, op, now_ms, &txn);
+    int rc = p->fatal;
+    if (rc == 0)
+        rc = reg_prepare(p->reg, session, op, now_ms, &txn);
     if (rc < 0)
         return rc;
     return zkd_pipeline_submit(p, txn, cb, ctx);
@@ -86,15 +105,22 @@ int zkd_pipeline_write(zkd_pipeline *p, int64_t session, const reg_op *op,
 
 void zkd_pipeline_drain(zkd_pipeline *p)
 {
+    if (p->store) {
+        zkd__pipe_drain_log(p);
+        return;
+    }
     while (p->head)
-        pipe__commit_one(p);
+        zkd__pipe_commit_one(p);
     if (!p->closed)
         uv_idle_stop(&p->idle);
 }
 
 void zkd_pipeline_close(zkd_pipeline *p)
 {
+    if (p->closed)
+        return;
     zkd_pipeline_drain(p);
     p->closed = 1;
     uv_close((uv_handle_t *)&p->idle, NULL);
+    zkd__pipe_log_close(p);
 }

@@ -4,52 +4,111 @@
  * Every write arrives here as a txn already checked and numbered by
  * reg_prepare. The pipeline makes it durable (the log stage), then commits
  * it with reg_commit in zxid order and hands the result to the callback that
- * answers the client. All txns queued during one loop turn form one batch, so
- * that once the write-ahead log exists they share one fsync (group commit).
+ * answers the client: no client and no reader (DNS included) ever sees a
+ * write that a crash could take back.
  *
- * Until the log exists the log stage is empty: a batch is committed on the
- * next loop turn, before the loop blocks again, so a client's reply and every
- * DNS query after it see the write.
+ * With a log attached (zkd_pipeline_attach), submitting a txn appends its
+ * record to the write-ahead log at once (a memcpy); once per loop turn, in
+ * a uv_prepare callback just before the loop would block, everything
+ * appended since the last batch goes to a thread-pool worker as one batch
+ * (one write, one fdatasync: group commit), and when the worker is done
+ * the batch's txns are committed and answered. Writes arriving meanwhile
+ * form the next batch. Failures:
+ *  - disk full (ENOSPC on write): the log takes the batch back off the
+ *    disk; every pending txn is rolled back (reg_txn_abort, newest first)
+ *    and answered with -ENOSPC, in order; reads and DNS go on, and the next
+ *    write tries the disk again. Session closes that nobody waits for are
+ *    retried every second until the disk takes them.
+ *  - anything else (EIO, a failed fdatasync): the log is dead. Pending txns
+ *    are rolled back and answered with the error, on_fatal is called (the
+ *    daemon stops and exits non-zero), and every later write fails.
+ *
+ * Without a log (unit tests of other modules) the log stage is empty: a
+ * batch is committed on the next loop turn, at most max_batch per turn.
  */
 #ifndef ZK_DAEMON_D_PIPELINE_H
 #define ZK_DAEMON_D_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
+#include "d_persist.h"
 #include "reg.h"
 
-/* Called once the txn is committed; res is valid for the call only. */
+/* Called once the txn is committed (res->err is the write's outcome), or
+ * when it could not be made durable (res->err a negative errno: -ENOSPC,
+ * -EIO, ...; nothing was applied). res is valid for the call only. */
 typedef void (*zkd_commit_cb)(void *ctx, const reg_result *res);
 
 typedef struct zkd_pipe_entry {
     struct zkd_pipe_entry *next;
     reg_txn *txn;
+    int64_t zxid;
+    int type;                 /* reg_op_type, for a refusal's result */
     zkd_commit_cb cb;
     void *ctx;
 } zkd_pipe_entry;
 
+/* The batch out on the worker. drain() may take its result early (waiting
+ * on cv); the work request's after-callback then only notes that it ran. */
+typedef struct zkd_flush {
+    uv_work_t req;
+    wal_batch *batch;         /* NULL: a purge only */
+    bool purge;
+    int purge_rc, purge_snaps, purge_segs;
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    bool written;             /* the worker is done (under mu) */
+    bool finished;            /* the loop took the result */
+} zkd_flush;
+
 typedef struct zkd_pipeline {
     reg_t *reg;
-    uv_idle_t idle;          /* active while txns wait: the loop must not block */
+    uv_loop_t *loop;
+    uv_idle_t idle;           /* no log: active while txns wait */
+    uv_prepare_t prepare;     /* log: active while records wait for a batch */
+    uv_timer_t retry;         /* disk full: retries refused session closes */
     zkd_pipe_entry *head, *tail;
     size_t queued;
-    size_t max_batch;        /* txns committed per loop turn */
-    uint64_t committed;      /* counters for monitoring */
+    size_t max_batch;         /* no log: txns committed per loop turn */
     int closed;
+    /* the log stage */
+    zkd_store *store;         /* NULL: no log */
+    zkd_flush flush;
+    bool flush_out;           /* the work request has not completed yet */
+    int fatal;                /* the log's error: nothing is acknowledged */
+    bool disk_full;
+    int64_t *closes;          /* sessions whose close the full disk refused */
+    size_t nclose, capclose;
+    void (*on_fatal)(void *ctx, int err);
+    void *fatal_ctx;
+    /* counters for monitoring */
+    uint64_t committed, batches, refused;
+    size_t max_batch_seen;
 } zkd_pipeline;
 
 int zkd_pipeline_init(zkd_pipeline *p, uv_loop_t *loop, reg_t *reg);
-/* Queues txn (ownership passes); cb may be NULL. Returns 0 or -ENOMEM, in
- * which case the txn is aborted (rolled back) and cb is not called. */
+/* Adds the log stage: from now on txns are appended to s->wal and committed
+ * only once durable; s (borrowed) also learns of commits (snapshots) and
+ * gets its purges run on the worker. on_fatal(ctx, err) is called once if
+ * the log fails for good. Call before the first submit. Returns 0. */
+int zkd_pipeline_attach(zkd_pipeline *p, zkd_store *s,
+                        void (*on_fatal)(void *ctx, int err), void *ctx);
+/* Queues txn (ownership passes); cb may be NULL. Returns 0, or a negative
+ * error (-ENOMEM, or the log's fatal error) in which case the txn is
+ * aborted (rolled back) and cb is not called. */
 int zkd_pipeline_submit(zkd_pipeline *p, reg_txn *txn, zkd_commit_cb cb, void *ctx);
 /* Prepares op for session and queues it: the usual way to write. On a
  * prepare failure (no txn) returns the error and does not call cb. */
 int zkd_pipeline_write(zkd_pipeline *p, int64_t session, const reg_op *op,
                        int64_t now_ms, zkd_commit_cb cb, void *ctx);
-/* Commits everything still queued, now (used at shutdown). */
+/* Makes everything queued durable and commits it, now, on the calling
+ * thread (waiting for a batch on the worker first): at start-up and at
+ * shutdown. */
 void zkd_pipeline_drain(zkd_pipeline *p);
+/* Drains, then closes the handles. Later writes are committed at once. */
 void zkd_pipeline_close(zkd_pipeline *p);
 
 #endif

@@ -180,6 +180,9 @@ static int server__make_core(zkd *d)
     d->reg = reg_create(&rc, &hooks);
     if (d->reg == NULL)
         return -ENOMEM;
+    int prc = zkd_persist_open(d); /* recovery: before DNS and listeners */
+    if (prc < 0)
+        return prc;
     dns_config dc;
     dns_config_default(&dc);
     dc.domain = d->conf->dns_domain;
@@ -225,6 +228,8 @@ int zkd_init(zkd *d, uv_loop_t *loop, zk_conf *conf)
     }
     if ((rc = server__make_core(d)) < 0)
         return rc;
+    if ((rc = zkd_persist_start(d)) < 0)
+        return rc;
     server__start_timers(d);
     if (conf->dns_forward && zkd_forward_init(&d->fwd, loop, conf, &conf->dns_listen) == 0)
         d->fwd_ready = true;
@@ -249,6 +254,7 @@ void zkd_stop(zkd *d)
     zkd_dns_close_all(d);
     if (d->pipe_started)
         zkd_pipeline_drain(&d->pipe);
+    zkd_persist_stop(d);
     if (d->timers_started) {
         uv_close((uv_handle_t *)&d->sig_int, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -261,6 +267,7 @@ void zkd_stop(zkd *d)
 void zkd_free(zkd *d)
 {
     zkd_zk_free(d);
+    zkd_persist_free(d);
     dns_zone_free(d->zone);
     reg_free(d->reg);
     zkd_idmap_free(&d->watchers);

@@ -49,6 +49,7 @@ typedef struct zkd {
     reg_t *reg;
     dns_zone *zone;
     zkd_pipeline pipe;
+    zkd_store store;           /* data_dir: log and snapshots (d_persist.h) */
     zkd_forward fwd;
     bool fwd_ready;
     zkd_idmap watchers;        /* watcher id -> zkd_watcher */

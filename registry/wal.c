@@ -13,7 +13,9 @@
  *
  * The open segment (descriptor, offset) belongs to whoever holds the batch,
  * so the loop thread and the worker never share mutable state. The first
- * error of a write or sync is kept and returned forever after.
+ * error of a write or sync is kept and returned forever after, except, with
+ * enospc_transient, a full disk: the batch is cut back off the segment and
+ * dropped with everything appended after it (batch_drop), and the log goes on.
  */
 #include "wal_int.h"
 
@@ -41,6 +43,7 @@ struct wal_batch {
     size_t nrecords;
     uint32_t number;
     bool new_segment;
+    bool dropped; /* disk full: taken back off the disk (enospc_transient) */
     int err;
 };
 
@@ -317,6 +320,7 @@ int wal_flush_begin(wal_t *w, wal_batch **out)
     b->number = w->next_batch;
     b->new_segment = !w->seg_open || w->seg_bytes >= w->opts.segment_bytes;
     b->err = -EINPROGRESS;
+    b->dropped = false;
     w->seg_bytes = (b->new_segment ? 0 : w->seg_bytes) + b->buf.len;
     w->seg_open = true;
     w->next_batch = (w->next_batch + 1) & WAL_BATCH_MASK;
@@ -379,18 +383,53 @@ static int io_prealloc(wal_t *w)
     return 0;
 }
 
-static int io_write(wal_t *w, const wal_batch *b)
+/* Disk full (enospc_transient): takes the batch's bytes back off the disk,
+ * durably, so that none of its sealed records can be found by a later scan
+ * once the next batch overwrites the same offsets. Returns -ENOSPC with
+ * b->dropped set, or the error of the cut (which is sticky). */
+static int io_cut(wal_t *w, wal_batch *b)
+{
+    const fileops *fo = w->fo;
+    int rc;
+    if (b->new_segment) {
+        char path[4096];
+        if (w->io.fd >= 0)
+            fo->close(fo->ctx, w->io.fd);
+        w->io = (wal_io){.fd = -1};
+        rc = seg_path(w, b->first_zxid, path, sizeof path);
+        if (rc == 0)
+            rc = fo->unlink(fo->ctx, path);
+        if (rc == 0 || rc == -ENOENT)
+            rc = fo->fsync_dir(fo->ctx, w->dir);
+    } else {
+        rc = fo->ftruncate(fo->ctx, w->io.fd, w->io.off);
+        if (rc == 0)
+            rc = fo->fdatasync(fo->ctx, w->io.fd);
+        w->io.prealloc_end = w->io.off;
+    }
+    if (rc < 0)
+        return rc;
+    b->dropped = true;
+    return -ENOSPC;
+}
+
+static bool io_enospc(const wal_t *w, int rc)
+{
+    return rc == -ENOSPC && w->opts.enospc_transient;
+}
+
+static int io_write(wal_t *w, wal_batch *b)
 {
     const fileops *fo = w->fo;
     const uint8_t *p = b->buf.p + (b->new_segment ? 0 : WAL_SEG_HDR);
     size_t n = b->buf.len - (b->new_segment ? 0 : WAL_SEG_HDR);
     int rc = fileops_pwrite_full(fo, w->io.fd, p, n, w->io.off);
     if (rc < 0)
-        return rc;
+        return io_enospc(w, rc) ? io_cut(w, b) : rc;
     w->io.off += n;
-    if ((rc = io_prealloc(w)) < 0)
+    if ((rc = io_prealloc(w)) < 0 && !io_enospc(w, rc))
         return rc;
-    if ((rc = fo->fdatasync(fo->ctx, w->io.fd)) < 0)
+    if (!w->opts.no_sync && (rc = fo->fdatasync(fo->ctx, w->io.fd)) < 0)
         return rc;
     return b->new_segment ? fo->fsync_dir(fo->ctx, w->dir) : 0;
 }
@@ -405,15 +444,37 @@ int wal_flush_write(wal_batch *b)
             rc = io_new_segment(w, b);
         if (rc == 0)
             rc = io_write(w, b);
-        w->io.err = rc;
+        else if (io_enospc(w, rc))
+            b->dropped = true; /* no file was made: nothing to cut */
+        w->io.err = b->dropped ? 0 : rc;
     }
     b->err = rc;
     return rc;
 }
 
+/* Forgets the dropped batch and everything appended since: the log ends at
+ * the durable zxid again, and the next batch reuses the batch number. */
+static void batch_drop(wal_t *w, const wal_batch *b)
+{
+    w->cur.len = WAL_SEG_HDR;
+    w->cur_records = 0;
+    w->last_zxid = w->flushed_zxid = b->prev_zxid;
+    w->next_batch = b->number;
+    if (b->new_segment) {
+        w->seg_open = false;
+        w->seg_bytes = 0;
+    } else {
+        w->seg_bytes -= b->buf.len;
+    }
+}
+
 int wal_flush_end(wal_t *w, wal_batch *b)
 {
     w->batch_out = false;
+    if (b->dropped) {
+        batch_drop(w, b);
+        return b->err;
+    }
     if (b->err != 0) {
         if (!w->err)
             w->err = b->err;

@@ -67,6 +67,21 @@ typedef struct wal_opts {
     uint64_t prealloc_bytes;
     /* wal_purge keeps this many of the segments it could delete. Default 2. */
     unsigned keep_segments;
+    /* Disk full is not sticky: a batch whose write fails with ENOSPC is
+     * taken back off the disk (the segment truncated to where the batch
+     * began and fdatasynced, or the segment the batch created removed), so
+     * no record of it can ever be replayed, and it is dropped together with
+     * every record appended after it: wal_flush_end returns -ENOSPC, the
+     * log is usable again, wal_last_zxid() falls back to wal_durable_zxid()
+     * and the caller abandons the txns of those records. A zero-fill that
+     * fails with ENOSPC is skipped (the data is in place). Failures of
+     * fdatasync, of the directory fsync and of the cut itself stay sticky.
+     * Default false: ENOSPC is sticky like any error. */
+    bool enospc_transient;
+    /* Never fdatasync a batch (sync policy "none"): a batch counts as
+     * durable once written, which survives a crash of the process but not
+     * of the machine. New segments still fsync the directory. Default false. */
+    bool no_sync;
     /* Where cuts (WARN) and refusals (ERROR) are reported. */
     fileops_log log;
 } wal_opts;
@@ -129,7 +144,10 @@ size_t wal_segment_count(const wal_t *w);
 /* Loop thread: deletes the segments whose records all have zxids at or
  * below snap_zxid (the oldest snapshot kept), except the newest
  * keep_segments of them and never the current one; fsyncs the directory.
- * Returns the number deleted or -errno. Not sticky. */
+ * Returns the number deleted or -errno. Not sticky. It may instead run on
+ * the thread that holds a batch, between wal_flush_begin and wal_flush_end
+ * (after wal_flush_write), so that its unlinks and fsync stay off the loop:
+ * the loop thread leaves the segment list alone until wal_flush_end. */
 int wal_purge(wal_t *w, int64_t snap_zxid);
 
 /* Closes the files and frees the log. Records not yet flushed are dropped
