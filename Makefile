@@ -11,7 +11,8 @@ BUILD_DEPS := cmake make gcc pkg-config libuv1-dev libldns-dev libc-ares-dev \
               libconfig-dev libjansson-dev libsystemd-dev libssl-dev
 # Extra packages the test suite uses: real peers and resolvers.
 TEST_DEPS  := libcmocka-dev python3 python3-pytest python3-pycares python3-dnspython \
-              python3-kazoo socat dnsutils systemd
+              python3-kazoo socat dnsutils systemd \
+              zookeeper libzookeeper-mt-dev default-jre-headless
 
 .PHONY: all build run test deps test-deps clean check-config bench
 
