@@ -56,8 +56,12 @@ static void snap__done(zkd_store *s, int64_t zxid, int rc, double ms)
     s->stats.snapshots++;
     s->last_snapshot_zxid = zxid;
     s->purge_due = true;
-    zkd_info("storage: snapshot at zxid 0x%" PRIx64 " written in %.0f ms (fork held the "
-             "loop %.2f ms)", (uint64_t)zxid, ms, s->o.snapshot_inline ? 0.0 : s->stats.fork_ms_last);
+    if (s->o.snapshot_inline)
+        zkd_info("storage: snapshot at zxid 0x%" PRIx64 " written in %.0f ms (inline)",
+                 (uint64_t)zxid, ms);
+    else
+        zkd_info("storage: snapshot at zxid 0x%" PRIx64 " written in %.0f ms (fork held "
+                 "the loop %.2f ms)", (uint64_t)zxid, ms, s->stats.fork_ms_last);
     if (s->kick)
         s->kick(s->kick_ctx);
 }
