@@ -149,7 +149,9 @@ def test_script_same_as_apache(server):
     ours = zkcli(server.port, stdin=SCRIPT.replace("/cli", "/clid"))
     with zkserver.ApacheZK() as z:
         theirs = zkcli(z.port, stdin=SCRIPT.replace("/cli", "/clid"))
-    assert normalize(ours[1]) == normalize(theirs[1]), \
-        "stdout differs\n--- zonekeeperd\n%s\n--- apache\n%s" % (normalize(ours[1]), normalize(theirs[1]))
+    import difflib
+    a, b = normalize(theirs[1]).splitlines(), normalize(ours[1]).splitlines()
+    assert a == b, "stdout differs (- apache, + zonekeeperd):\n" + "\n".join(
+        difflib.unified_diff(a, b, "apache", "zonekeeperd", lineterm=""))
     assert ours[2] == theirs[2], "stderr differs\n--- zonekeeperd\n%s\n--- apache\n%s" % (ours[2], theirs[2])
     assert ours[0] == theirs[0]
