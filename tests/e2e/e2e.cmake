@@ -22,6 +22,7 @@ if(TARGET zonekeeperd)
   zk_e2e_test(e2e_zk_cli test_zk_cli.py)
   zk_e2e_test(e2e_zk_badinput test_zk_badinput.py)
   zk_e2e_test(e2e_zk_c test_zk_c.py)
+  zk_e2e_test(e2e_persist test_persist.py)
   # The C client test program, when libzookeeper-mt-dev is installed.
   find_path(ZK_C_CLIENT_INCLUDE zookeeper/zookeeper.h)
   find_library(ZK_C_CLIENT_LIB zookeeper_mt)
