@@ -977,3 +977,13 @@ def test_text_registration_seen_by_kazoo(server, kz):
     # The text connection closed: its member is gone at once.
     assert wait_for(lambda: seen[-1] == []), seen
     assert zk.exists("/services/%s/m1" % svc) is None
+
+
+def test_four_letter_words_through_kazoo(kz):
+    """kazoo's command() and server_version() (which parses `envi`)."""
+    zk = kz()
+    assert zk.command(b"ruok") == "imok"
+    assert zk.command(b"isro").strip() == "rw"
+    assert "Mode: standalone" in zk.command(b"srvr")
+    major, minor, _ = zk.server_version()
+    assert (major, minor) >= (3, 6), zk.server_version()   # addWatch, whoAmI, ...
