@@ -428,6 +428,9 @@ def test_four_letter_words(server, healthy):
     assert "clientPort=%d" % server.port in conf and "tickTime=" in conf, conf
     dump = zkraw.four_letter(server.port, "dump")
     assert "Sessions with Ephemerals" in dump, dump
+    # Session ids are written in hex everywhere, as ZooKeeper does.
+    sets = dump[dump.index("Session Sets"):dump.index("ephemeral nodes dump")]
+    assert ("\t%s\n" % sid) in sets, sets
     # A word ZooKeeper knows but does not serve here, and a non-word.
     other = zkraw.four_letter(server.port, "wchc")
     assert other == "" or "not executed" in other or sid in other, other

@@ -176,6 +176,8 @@ class Env:
         if rep.pending_type_children and isinstance(rep.body, tuple):
             rep.body = (sorted(rep.body[0]) if rep.body[0] is not None else None, rep.body[1])
             rep.pending_type_children = False
+        if method == "whoami" and isinstance(rep.body, list):
+            rep.body = sorted(rep.body)   # ZooKeeper's order is a hash set's
         if method == "multi_read" and isinstance(rep.body, list):
             # ZooKeeper's children order is a hash set's: compare sorted
             rep.body = [("getChildren", sorted(r[1])) if r[0] == "getChildren" and r[1] else r
