@@ -244,7 +244,6 @@ def sc_crud(env):
     zk = env.kazoo()
     R = env.root
     env.k("create", zk.create, R + "/a", b"hello")
-    env.k("create-none", zk.create, R + "/n", None)
     env.k("create-empty", zk.create, R + "/e", b"")
     env.k("create-eph", zk.create, R + "/eph", b"x", ephemeral=True)
     env.k("create-data", zk.create, R + "/d", b"abc", include_data=True)
@@ -253,7 +252,6 @@ def sc_crud(env):
     env.k("create-under-eph", zk.create, R + "/eph/child", b"")
     env.k("create-makepath", zk.create, R + "/p/q/r", b"deep", makepath=True)
     env.k("get", zk.get, R + "/a")
-    env.k("get-none", zk.get, R + "/n")
     env.k("get-eph", zk.get, R + "/eph")
     env.k("get-missing", zk.get, R + "/zz")
     env.k("exists", zk.exists, R + "/a")
@@ -384,7 +382,7 @@ def sc_multi_raw(env):
     R = env.root
     env.rc("p", c, "create", R + "/r", b"r")
     env.rc("multi", c, "multi", [
-        (OP["create2"], body_create(R + "/r/c2", b"x")),
+        (OP["create"], body_create(R + "/r/c2", b"x")),
         (OP["create"], body_create(R + "/r/c1", b"y", flags=2)),
         (OP["createContainer"], body_create(R + "/r/cont", b"", flags=4)),
         (OP["createTTL"], body_create(R + "/r/ttl", b"", flags=5, ttl=60000)),
@@ -392,7 +390,7 @@ def sc_multi_raw(env):
         (OP["check"], body_path_version(R + "/r", 1)),
         (OP["delete"], body_path_version(R + "/r/c2", 0))])
     env.rc("multi-fail", c, "multi", [
-        (OP["create2"], body_create(R + "/r/z", b"x")),
+        (OP["create"], body_create(R + "/r/z", b"x")),
         (OP["delete"], body_path_version(R + "/r/missing", -1)),
         (OP["setData"], body_set_data(R + "/r", b"rr", -1))])
     env.rc("multi-read", c, "multi_read", [
@@ -496,9 +494,6 @@ def sc_persistent_watches(env):
     env.rc("oneshot-too", a, "get_data", R + "/rw/a", True)
     env.rc("set-rw-a", b, "set_data", R + "/rw/a", b"z")
     env.rc("r4", a, "exists", R)
-    env.rc("remove-data-only", a, "remove_watches", R + "/rw", zkraw.WT_DATA)
-    env.rc("set-rw-a-after-data-removal", b, "set_data", R + "/rw/a", b"y")
-    env.rc("r4b", a, "exists", R)
     env.rc("remove-recursive", a, "remove_watches", R + "/rw", zkraw.WT_ANY)
     env.rc("del-rw-a", b, "delete", R + "/rw/a")
     env.rc("r5", a, "exists", R)
@@ -507,6 +502,7 @@ def sc_persistent_watches(env):
 def sc_acl(env):
     """world, digest (addauth), auth, ip ACLs; NOAUTH; INVALIDACL; whoAmI."""
     from kazoo.security import make_digest_acl, make_acl, ACL, Id
+    # (the "auth" scheme and refused ACLs' zxids have scenarios of their own)
     zk = env.kazoo()
     R = env.root
     env.k("addauth", zk.add_auth, "digest", "alice:secret")
@@ -524,11 +520,7 @@ def sc_acl(env):
     env.k("get-wrong", other.get, R + "/dg")
     env.k("addauth-right", other.add_auth, "digest", "alice:secret")
     env.k("get-right", other.get, R + "/dg")
-    auth_acl = ACL(31, Id("auth", ""))
-    env.k("create-auth", zk.create, R + "/au", b"", acl=[auth_acl])
-    env.k("acls-auth", zk.get_acls, R + "/au")
     third = env.kazoo()
-    env.k("create-auth-noid", third.create, R + "/au2", b"", acl=[auth_acl])
     env.k("create-bad-scheme", zk.create, R + "/bs", b"", acl=[ACL(31, Id("nosuch", "x"))])
     env.k("create-bad-ip", zk.create, R + "/bi", b"", acl=[ACL(31, Id("ip", "not-an-ip"))])
     env.k("create-bad-digest", zk.create, R + "/bd", b"", acl=[ACL(31, Id("digest", "nocolon"))])
@@ -547,10 +539,7 @@ def sc_acl(env):
     env.k("create-under-nd", zk.create, R + "/nd/c", b"")
     env.k("delete-under-nd", zk.delete, R + "/nd/c")
     env.k("setacl-noadmin", zk.set_acls, R + "/ro", [make_acl("world", "anyone", all=True)])
-    env.k("setacl-empty", zk.set_acls, R + "/ip", [])
     c = env.raw()
-    env.rc("raw-create-empty-acl", c, "create", R + "/ea", b"", [])
-    env.rc("raw-next", c, "create", R + "/after-empty-acl", b"")
     env.rc("whoami", c, "whoami")
     env.rc("auth", c, "auth", "digest", b"bob:pw")
     env.rc("whoami2", c, "whoami")
@@ -563,11 +552,6 @@ def sc_ttl_container(env):
     R = env.root
     env.rc("ttl", c, "create", R + "/t", b"t", flags=zkraw.PERSISTENT_WITH_TTL, ttl=300)
     env.rc("ttl-seq", c, "create", R + "/ts-", b"", flags=zkraw.PERSISTENT_SEQUENTIAL_WITH_TTL, ttl=300)
-    env.rc("ttl-zero", c, "create", R + "/t0", b"", flags=zkraw.PERSISTENT_WITH_TTL, ttl=0)
-    env.rc("ttl-neg", c, "create", R + "/t0", b"", flags=zkraw.PERSISTENT_WITH_TTL, ttl=-5)
-    env.rc("ttl-eph", c, "create", R + "/t0", b"", flags=zkraw.EPHEMERAL, ttl=100)
-    env.rc("ttl-plain-mode-create2", c, "create", R + "/t0", b"", flags=zkraw.PERSISTENT_WITH_TTL,
-           op="create2")
     env.rc("ttl-keep", c, "create", R + "/tk", b"", flags=zkraw.PERSISTENT_WITH_TTL, ttl=300)
     env.rc("ttl-keep-child", c, "create", R + "/tk/c", b"")
     env.rc("cont", c, "create", R + "/c", b"", flags=zkraw.CONTAINER, op="createContainer")
@@ -575,10 +559,8 @@ def sc_ttl_container(env):
     env.rc("cont-child", c, "create", R + "/c/k", b"")
     env.rc("cont-child2", c, "create", R + "/c2/k", b"", flags=zkraw.EPHEMERAL)
     env.rc("cont-never-used", c, "create", R + "/c3", b"", flags=zkraw.CONTAINER, op="createContainer")
-    env.rc("bad-mode", c, "create", R + "/bm", b"", flags=9)
     env.rc("stat-c", c, "exists", R + "/c")
     env.rc("del-cont-child", c, "delete", R + "/c/k")
-    env.rc("deleteContainer-by-client", c, "call", OP["deleteContainer"], (R + "/c3").encode())
     # Wait (bounded) for the TTL nodes and the emptied container to go.
     gone = {}
     deadline = time.time() + 10
@@ -650,7 +632,7 @@ def sc_reconnect(env):
     bad.close()
     a2 = zkraw.RawZK(env.port)
     env.raws.append(a2)
-    to, sid2, pw2, ro = a2.connect(timeout_ms=10000, session_id=sid, passwd=pw, last_zxid=last)
+    to, sid2, pw2, ro = a2.connect(timeout_ms=30000, session_id=sid, passwd=pw, last_zxid=last)
     env.log("reconnected", to, env.sid(sid2), pw2 == pw)
     env.rc("eph-still-there", a2, "exists", R + "/rc/eph")
     env.rc("setwatches", a2, "set_watches", last - 0, [R + "/rc"], [R + "/rc/new", R + "/rc/none"],
@@ -691,9 +673,114 @@ def sc_expiry(env):
     env.rc("kids", w, "get_children2", R)
 
 
+def sc_null_data(env):
+    """Data written as a null buffer (kazoo's create(path, None)) reads back
+    as null, not as an empty buffer."""
+    zk = env.kazoo()
+    c = env.raw()
+    R = env.root
+    env.k("create-none", zk.create, R + "/n", None)
+    env.k("get-none", zk.get, R + "/n")
+    env.rc("raw-create-null", c, "create", R + "/rn", None)
+    env.rc("raw-get-null", c, "get_data", R + "/rn")
+    env.rc("raw-set-null", c, "set_data", R + "/rn", None)
+    env.rc("raw-get-null2", c, "get_data", R + "/rn")
+    env.rc("raw-create-empty", c, "create", R + "/re", b"")
+    env.rc("raw-get-empty", c, "get_data", R + "/re")
+
+
+def sc_multi_create2(env):
+    """A create2 (opcode 15) inside a multi: ZooKeeper answers it as a plain
+    create (its MultiOperationRecord turns it into Op.create)."""
+    c = env.raw()
+    R = env.root
+    env.rc("multi-create2", c, "multi", [(OP["create2"], body_create(R + "/c2", b"x"))])
+    env.rc("multi-create2-fail", c, "multi", [(OP["create2"], body_create(R + "/z", b"x")),
+                                               (OP["check"], body_path_version(R, 9))])
+
+
+def sc_remove_watches_partial(env):
+    """removeWatches(DATA) on a persistent recursive watch, then (ANY)."""
+    a = env.raw()
+    b = env.raw()
+    R = env.root
+    env.rc("add-recursive", a, "add_watch", R + "/rw", zkraw.WATCH_PERSISTENT_RECURSIVE)
+    env.rc("mk", b, "create", R + "/rw", b"")
+    env.rc("r1", a, "exists", R)
+    env.rc("remove-data-only", a, "remove_watches", R + "/rw", zkraw.WT_DATA)
+    env.rc("set-after-data-removal", b, "set_data", R + "/rw", b"y")
+    env.rc("r2", a, "exists", R)
+    env.rc("remove-any", a, "remove_watches", R + "/rw", zkraw.WT_ANY)
+    env.rc("add-persistent", a, "add_watch", R + "/pw", zkraw.WATCH_PERSISTENT)
+    env.rc("remove-children-only", a, "remove_watches", R + "/pw", zkraw.WT_CHILDREN)
+    env.rc("mk-pw", b, "create", R + "/pw", b"")
+    env.rc("mk-pw-kid", b, "create", R + "/pw/k", b"")
+    env.rc("r3", a, "exists", R)
+    env.rc("remove-any-pw", a, "remove_watches", R + "/pw", zkraw.WT_ANY)
+
+
+def sc_acl_auth_scheme(env):
+    """The "auth" scheme (kazoo's CREATOR_ALL_ACL, whose empty id kazoo
+    sends as a null string): INVALIDACL without an identity, the creator's
+    identities with one."""
+    from kazoo.security import ACL, Id, CREATOR_ALL_ACL
+    zk = env.kazoo()
+    R = env.root
+    env.k("create-auth-noid", zk.create, R + "/a0", b"", acl=CREATOR_ALL_ACL)
+    env.k("addauth", zk.add_auth, "digest", "alice:secret")
+    env.k("create-auth", zk.create, R + "/au", b"", acl=[ACL(31, Id("auth", ""))])
+    env.k("acls-auth", zk.get_acls, R + "/au")
+    c = env.raw()
+    env.rc("raw-null-id", c, "create", R + "/rn", b"", [(31, "auth", None)])
+    env.rc("raw-null-scheme", c, "create", R + "/rs", b"", [(31, None, "x")])
+    env.rc("raw-empty-id", c, "create", R + "/re", b"", [(31, "auth", "")])
+    env.rc("raw-world-null-id", c, "create", R + "/rw", b"", [(31, "world", None)])
+
+
+def sc_refusal_zxids(env):
+    """Writes ZooKeeper refuses before touching the tree (bad CreateMode,
+    bad TTL, empty ACL, deleteContainer from a client) still get a zxid (an
+    error txn), so later zxids keep counting from there."""
+    c = env.raw()
+    R = env.root
+    env.rc("ttl-zero", c, "create", R + "/t0", b"", flags=zkraw.PERSISTENT_WITH_TTL, ttl=0)
+    env.rc("next1", c, "create", R + "/n1", b"")
+    env.rc("ttl-neg", c, "create", R + "/t0", b"", flags=zkraw.PERSISTENT_WITH_TTL, ttl=-5)
+    env.rc("ttl-eph", c, "create", R + "/t0", b"", flags=zkraw.EPHEMERAL, ttl=100)
+    env.rc("ttl-mode-without-ttl", c, "create", R + "/t0", b"", flags=zkraw.PERSISTENT_WITH_TTL,
+           op="create2")
+    env.rc("bad-mode", c, "create", R + "/bm", b"", flags=9)
+    env.rc("next2", c, "create", R + "/n2", b"")
+    env.rc("empty-acl", c, "create", R + "/ea", b"", [])
+    env.rc("next3", c, "create", R + "/n3", b"")
+    env.rc("deleteContainer-by-client", c, "call", OP["deleteContainer"], (R + "/n3").encode())
+    env.rc("next4", c, "create", R + "/n4", b"")
+    env.rc("setacl-empty", c, "set_acl", R + "/n4", [])
+    env.rc("next5", c, "create", R + "/n5", b"")
+
+
+def sc_reconnect_timeout(env):
+    """Reconnecting renegotiates the session timeout from the new request."""
+    a = env.raw(timeout_ms=30000)
+    env.log("first", a.timeout_ms)
+    sid, pw = a.session_id, a.passwd
+    a.close()
+    for want in (10000, 45000, 100):
+        b = zkraw.RawZK(env.port)
+        to, sid2, pw2, ro = b.connect(timeout_ms=want, session_id=sid, passwd=pw)
+        env.log("reconnect", want, to, env.sid(sid2))
+        b.close()
+    b = zkraw.RawZK(env.port)
+    env.raws.append(b)
+    b.connect(timeout_ms=30000, session_id=sid, passwd=pw)
+
+
 SCENARIOS = [sc_crud, sc_sequential, sc_stats, sc_multi, sc_multi_raw, sc_watches,
              sc_watch_order, sc_persistent_watches, sc_acl, sc_ttl_container,
-             sc_session_misc, sc_reconnect, sc_expiry]
+             sc_session_misc, sc_reconnect, sc_expiry,
+             # each of these isolates one behaviour found to differ
+             sc_null_data, sc_multi_create2, sc_remove_watches_partial, sc_acl_auth_scheme,
+             sc_refusal_zxids, sc_reconnect_timeout]
 
 
 def diff_text(a, b, name_a="apache", name_b="zonekeeperd"):
