@@ -25,6 +25,9 @@
  * I/O and completion threads included) during that op, so a client that is
  * itself the limit shows up as cpu_pct near 100 x its usable CPUs. srv_* is
  * the CPU of process PID (-P, from /proc/PID/stat) during the same interval.
+ * With -T MS, a line "TICK op=.. t_ms=.. ops=.. max_us=.." goes to stderr
+ * every MS milliseconds: requests completed and the worst latency in that
+ * interval, to place stalls in time.
  *
  * The latency of a request is from just before the zoo_a* call to the start
  * of its completion (CLOCK_MONOTONIC), into a log-linear histogram (32
@@ -188,6 +191,7 @@ typedef struct conn {
     atomic_ullong errors;
     atomic_ullong ok;
     atomic_bool broken;  /* connection lost: issue nothing more */
+    atomic_ullong imax;  /* -T: the largest latency since the last tick */
     hist h;              /* written only by this handle's completion thread */
     uint64_t created;    /* create: indexes below this were attempted */
     slot slots[MAX_WINDOW];
@@ -197,7 +201,7 @@ static struct {
     const char *host;
     const char *root;
     const char *tag;
-    int window, nconns, keys, kids, bytes, quiet;
+    int window, nconns, keys, kids, bytes, quiet, tick_ms;
     double secs;
     uint64_t count;
     long srv_pid;
@@ -275,6 +279,8 @@ static void complete(slot *s, int rc)
     conn *c = s->c;
     uint64_t t = now_ns();
     h_add(&c->h, t - s->t0);
+    if (G.tick_ms && t - s->t0 > atomic_load_explicit(&c->imax, memory_order_relaxed))
+        atomic_store_explicit(&c->imax, t - s->t0, memory_order_relaxed);
     bool ok = rc == ZOK || ((G.op == OP_MKKEY || G.op == OP_MKKID) && rc == ZNODEEXISTS);
     if (ok) {
         atomic_fetch_add(&c->ok, 1);
@@ -468,12 +474,43 @@ static int run_op(result *r, double secs)
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += (time_t)secs + 30;
     int stuck = 0;
+    uint64_t last_ops = 0, next_tick = t0 + (uint64_t)G.tick_ms * 1000000u;
     pthread_mutex_lock(&G.done_mu);
-    while (atomic_load(&G.active) > 0)
-        if (pthread_cond_timedwait(&G.done_cv, &G.done_mu, &dl) == ETIMEDOUT) {
-            stuck = 1;
-            break;
+    while (atomic_load(&G.active) > 0) {
+        struct timespec until = dl;
+        if (G.tick_ms) { /* wake at the next tick instead, if sooner */
+            struct timespec rt;
+            clock_gettime(CLOCK_REALTIME, &rt);
+            uint64_t now = now_ns(), wait = next_tick > now ? next_tick - now : 0;
+            uint64_t ns = (uint64_t)rt.tv_nsec + wait;
+            struct timespec tk = {rt.tv_sec + (time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+            if (tk.tv_sec < dl.tv_sec || (tk.tv_sec == dl.tv_sec && tk.tv_nsec < dl.tv_nsec))
+                until = tk;
         }
+        int w = pthread_cond_timedwait(&G.done_cv, &G.done_mu, &until);
+        if (G.tick_ms && now_ns() >= next_tick) {
+            /* -T: one line per tick: requests completed and the worst latency */
+            uint64_t ops = 0, mx = 0;
+            for (int i = 0; i < n; i++) {
+                conn *c = G.conns[i];
+                ops += atomic_load(&c->ok) + atomic_load(&c->errors);
+                uint64_t m = atomic_exchange(&c->imax, 0);
+                mx = m > mx ? m : mx;
+            }
+            fprintf(stderr, "TICK op=%s t_ms=%.0f ops=%" PRIu64 " max_us=%.0f\n", op_names[G.op],
+                    (double)(now_ns() - t0) / 1e6, ops - last_ops, (double)mx / 1e3);
+            last_ops = ops;
+            next_tick += (uint64_t)G.tick_ms * 1000000u;
+        }
+        if (w == ETIMEDOUT) {
+            struct timespec rt;
+            clock_gettime(CLOCK_REALTIME, &rt);
+            if (rt.tv_sec > dl.tv_sec || (rt.tv_sec == dl.tv_sec && rt.tv_nsec >= dl.tv_nsec)) {
+                stuck = 1;
+                break;
+            }
+        }
+    }
     pthread_mutex_unlock(&G.done_mu);
     uint64_t t1 = now_ns();
     r->secs = (double)(t1 - t0) / 1e9;
@@ -583,7 +620,9 @@ static void usage(FILE *f)
             "  -d  seconds per op (3; fill 600)  -n  requests per op over all connections (0: no limit)\n"
             "  -k  keys for get/set/exists (10000)  -K  children of ROOT/kids (100)\n"
             "  -b  bytes of data per create/set (100)  -t  tag of this run's create names (t)\n"
-            "  -P  also report the CPU of process PID per op\n",
+            "  -P  also report the CPU of process PID per op\n"
+            "  -T  every MS milliseconds, print to stderr the requests completed and the\n"
+            "      largest latency in that interval (to see stalls)\n",
             MAX_WINDOW, MAX_CONNS);
 }
 
@@ -617,7 +656,7 @@ int main(int argc, char **argv)
     int opt;
     double v;
     optind = 2;
-    while ((opt = getopt(argc, argv, "s:r:o:w:c:d:n:k:K:b:t:P:q")) != -1) {
+    while ((opt = getopt(argc, argv, "s:r:o:w:c:d:n:k:K:b:t:P:T:q")) != -1) {
         switch (opt) {
         case 's': G.host = optarg; break;
         case 'r': G.root = optarg; root_set = true; break;
@@ -656,6 +695,10 @@ int main(int argc, char **argv)
         case 'P':
             if (parse_num(optarg, 1, 1e9, &v)) goto bad;
             G.srv_pid = (long)v;
+            break;
+        case 'T':
+            if (parse_num(optarg, 1, 60000, &v)) goto bad;
+            G.tick_ms = (int)v;
             break;
         default:
             goto bad;
