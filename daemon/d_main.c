@@ -2,11 +2,19 @@
  * d_main.c - zonekeeperd's command line: read and check the configuration,
  * then run the loop until SIGINT or SIGTERM; or check a data directory
  * offline (--check-data) without reading any configuration.
+ *
+ * Before it runs, the daemon re-executes itself once with glibc's malloc
+ * tunable glibc.malloc.hugetlb=1 (unless GLIBC_TUNABLES already names it,
+ * or transparent huge pages are off): the heap then sits on 2 MiB pages,
+ * so the fork() behind each background snapshot copies a few hundred page
+ * table entries instead of one per 4 KiB - about 0.5 ms instead of 6 ms for
+ * a million znodes (bench/persist).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <ares.h>
@@ -43,6 +51,32 @@ static int main__load(zk_conf *conf, const char *path)
         return -1;
     }
     return 0;
+}
+
+static bool main__thp_available(void)
+{
+    char mode[128] = "";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (f == NULL)
+        return false;
+    bool ok = fgets(mode, sizeof(mode), f) != NULL && strstr(mode, "[never]") == NULL;
+    fclose(f);
+    return ok;
+}
+
+/* Returns only if it does not re-execute (already done, opted out, or
+ * exec failed: the daemon then runs on 4 KiB pages, which is fine). */
+static void main__huge_pages(char **argv)
+{
+    const char *t = getenv("GLIBC_TUNABLES");
+    if ((t && strstr(t, "glibc.malloc.hugetlb")) || !main__thp_available())
+        return;
+    char buf[1024];
+    if (snprintf(buf, sizeof(buf), "%s%sglibc.malloc.hugetlb=1", t ? t : "",
+                 t && *t ? ":" : "") >= (int)sizeof(buf))
+        return;
+    if (setenv("GLIBC_TUNABLES", buf, 1) == 0)
+        execv("/proc/self/exe", argv);
 }
 
 static int main__run(zk_conf *conf)
@@ -99,6 +133,7 @@ int main(int argc, char **argv)
         conf_free(&conf);
         return 0;
     }
+    main__huge_pages(argv);
     zkd_log_init((int)conf.log_level);
     int code = main__run(&conf);
     conf_free(&conf);

@@ -137,6 +137,7 @@ static int store__open_log(zkd_store *s, store_rd *r)
     wal_opts wo;
     wal_opts_default(&wo);
     wo.log = s->log;
+    wo.keep_segments = 0; /* the oldest snapshot kept is the fallback */
     wo.enospc_transient = true;
     wo.no_sync = s->o.no_sync;
     if (s->o.segment_bytes)
