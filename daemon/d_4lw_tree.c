@@ -156,7 +156,7 @@ static lw__elem *lw__conn_elems(zkd_zk_srv *s, bool sessions, size_t *n)
         e->when = c->session ? c->touched_ms + c->timeout_ms : c->state_ms + ZKD_ZK_IDLE_MS;
         e->key = c->session ? c->session : (int64_t)c->id;
         if (sessions)
-            snprintf(e->text, sizeof(e->text), "%lld", (long long)c->session);
+            snprintf(e->text, sizeof(e->text), "0x%llx", (unsigned long long)c->session);
         else
             snprintf(e->text, sizeof(e->text), "ip: %s sessionId: 0x%llx", c->peer,
                      (unsigned long long)c->session);

@@ -153,9 +153,29 @@ void zkd_zk_drain(zkd_zk_conn *c)
 
 /* ---- output -------------------------------------------------------------- */
 
+/* Writes what the socket takes at once: no request, no callback, no
+ * epoll change (libuv re-arms the descriptor after every uv_write). Returns
+ * true when nothing is left. */
+static bool conn__try_write(zkd_zk_conn *c)
+{
+    uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+        zkd_zk_close(c, uv_strerror(n));
+        return true;
+    }
+    if (n > 0)
+        zk_buf_consume(&c->out, (size_t)n);
+    if (c->out.len == 0 && c->out.cap > ZKD__SHRINK_ABOVE)
+        zk_buf_free(&c->out); /* a large reply is gone: give its memory back */
+    return c->out.len == 0;
+}
+
 void zkd_zk_flush(zkd_zk_conn *c)
 {
     if (c->inflight || c->out.len == 0 || c->state == ZC_CLOSED)
+        return;
+    if (conn__try_write(c))
         return;
     conn__write *wr = malloc(sizeof(*wr));
     if (wr == NULL) {

@@ -91,7 +91,8 @@ struct zkd_zk_conn {
     bool watching;         /* has asked for a watch (wchs) */
     int refs;              /* open handle + pipeline callbacks + uv_writes */
     int64_t session;       /* 0 until the session is established */
-    int32_t timeout_ms;
+    int32_t timeout_ms;    /* negotiated by this connection's handshake */
+    int64_t sess_timeout_ms; /* the session's own (from its creation) */
     uint8_t passwd[ZKP_PASSWD_LEN];
     bool has_ro;           /* the client sent the readOnly byte */
     uint64_t ip_key;       /* per-IP connection count key */
@@ -150,6 +151,8 @@ void zkd_zk_sent(zkd_zk_conn *c, int64_t start_ms);
  * is CONNECTING, READY or DRAINING a refusal) or a negative error: close at
  * once, without a reply. */
 int zkd_zk_handshake(zkd_zk_conn *c, const uint8_t *frame, size_t len);
+/* Keeps the session alive for this connection's timeout from now. */
+void zkd_zk_touch(zkd_zk_conn *c, int64_t now);
 /* The connection no longer holds its session (closed, moved, ended). */
 void zkd_zk_session_release(zkd_zk_conn *c);
 /* Adds an identity to the connection and its session. 0 or negative. */

@@ -337,7 +337,7 @@ int zkd_zk_request(zkd_zk_conn *c, uint8_t *frame, size_t len)
     c->st.recved++;
     c->srv->st.recved++;
     c->touched_ms = start;
-    reg_session_touch(c->d->reg, c->session, start);
+    zkd_zk_touch(c, start);
     size_t need = zkp_arena_need(frame, len);
     void *mem = need <= sizeof(stack) ? stack : malloc(need);
     if (mem == NULL)

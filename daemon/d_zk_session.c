@@ -7,9 +7,9 @@
  * requested timeout clamped to [min, max]_session_timeout_ms and 16 random
  * password bytes; the ConnectResponse goes out when it is committed. A
  * ConnectRequest with a session id resumes that session if the password
- * matches and it has not expired: the reply carries the session's timeout,
- * and a connection that still holds the session is closed (the session
- * moved). A session that is gone is refused as ZooKeeper refuses it
+ * matches and it has not expired: the timeout is negotiated again from this
+ * request, as ZooKeeper does, and a connection that still holds the session
+ * is closed (the session moved). A session that is gone is refused as ZooKeeper refuses it
  * (timeout 0, session 0, zero password), then the connection closes; a
  * client that has seen a newer zxid than ours is closed without a reply.
  *
@@ -53,6 +53,16 @@ static int session__reply(zkd_zk_conn *c, int32_t timeout, int64_t session,
     return rc;
 }
 
+/* ZooKeeper touches a session with its connection's timeout
+ * (touchSession(id, cnxn.getSessionTimeout())), which a reconnect may have
+ * changed; the registry expires a session at touched + its own timeout, so
+ * the touch is dated so that both give the same deadline. */
+void zkd_zk_touch(zkd_zk_conn *c, int64_t now)
+{
+    if (c->session != 0)
+        reg_session_touch(c->d->reg, c->session, now + c->timeout_ms - c->sess_timeout_ms);
+}
+
 void zkd_zk_session_release(zkd_zk_conn *c)
 {
     zkd_idmap *m = &c->srv->sessions;
@@ -81,6 +91,7 @@ static int session__establish(zkd_zk_conn *c, int64_t session)
         return rc;
     c->state = ZC_READY;
     c->touched_ms = zkd_now_ms();
+    zkd_zk_touch(c, c->touched_ms);
     zkd_debug("zookeeper %llu: session 0x%llx timeout %d", (unsigned long long)c->id,
               (unsigned long long)session, c->timeout_ms);
     return 0;
@@ -111,6 +122,7 @@ static int session__create(zkd_zk_conn *c)
     }
     reg_op op = {.type = REG_OP_CREATE_SESSION, .timeout_ms = c->timeout_ms,
                  .passwd = c->passwd};
+    c->sess_timeout_ms = c->timeout_ms;
     c->refs++;
     int rc = zkd_pipeline_write(&c->d->pipe, 0, &op, zkd_now_ms(), session__on_created, c);
     if (rc < 0) {
@@ -133,8 +145,7 @@ static int session__resume(zkd_zk_conn *c, const zkp_connect *req)
         zkd_zk_drain(c);
         return rc;
     }
-    int64_t to = reg_session_timeout(reg, sid);
-    c->timeout_ms = to > INT32_MAX ? INT32_MAX : (int32_t)to;
+    c->sess_timeout_ms = reg_session_timeout(reg, sid);
     memcpy(c->passwd, req->passwd.data, ZKP_PASSWD_LEN);
     reg_session_clear_auth(reg, sid);
     return session__establish(c, sid);

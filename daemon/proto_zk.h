@@ -195,8 +195,10 @@ typedef struct zkp_strv {
     size_t n;
 } zkp_strv;
 
-/* vector<ACL> as registry ACL entries (scheme and id are never NULL). v is
- * NULL for an empty or null vector. */
+/* vector<ACL> as registry ACL entries (scheme and id are never NULL: a null
+ * string reads as "", except a null id of a scheme other than "auth", which
+ * is ZKP_EMALFORMED, as ZooKeeper answers it). v is NULL for an empty or
+ * null vector. */
 typedef struct zkp_aclv {
     const reg_acl *v;
     size_t n;
@@ -398,8 +400,9 @@ int zkp_reply_whoami(zk_buf *out, int32_t xid, int64_t zxid,
  * result (res->nsub == req->nops). As ZooKeeper: the ReplyHeader err is 0;
  * if res->err != 0 every sub-result is an error result carrying its own
  * code (0 before the failing op, the failure, RUNTIMEINCONSISTENCY after);
- * else create -> path, create2/createContainer/createTTL -> path + stat (type
- * 15), setData -> stat, delete/check -> nothing. -EINVAL on a mismatch. */
+ * else create and create2 -> path (type 1: ZooKeeper 3.8 answers a create2
+ * sub-op as a create), createContainer/createTTL -> path + stat (type 15),
+ * setData -> stat, delete/check -> nothing. -EINVAL on a mismatch. */
 int zkp_reply_multi(zk_buf *out, int32_t xid, int64_t zxid,
                     const zkp_request *req, const reg_result *res);
 /* The MultiResponse of a multi of nops ops refused before the registry saw

@@ -183,8 +183,15 @@ zkp_aclv zkp__rd_aclv(zkp__rd *r)
     }
     for (int32_t i = 0; i < n; i++) {
         a[i].perms = zkp__rd_int(r);
-        a[i].scheme = zkp__rd_string(r, false).s;
-        a[i].id = zkp__rd_string(r, false).s;
+        zkp_str scheme = zkp__rd_string(r, true), id = zkp__rd_string(r, true);
+        /* Null strings as ZooKeeper's fixupACL takes them: a null scheme
+         * is refused as INVALIDACL (the registry refuses ""), the "auth"
+         * scheme ignores its id (kazoo sends CREATOR_ALL_ACL's as null),
+         * any other null id throws inside ZooKeeper: MARSHALLINGERROR. */
+        a[i].scheme = scheme.s ? scheme.s : "";
+        a[i].id = id.s ? id.s : "";
+        if (scheme.s && !id.s && strcmp(scheme.s, "auth") != 0)
+            zkp__rd_fail(r, ZKP_EMALFORMED);
     }
     if (r->err == 0) {
         v.v = a;

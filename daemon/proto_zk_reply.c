@@ -130,10 +130,10 @@ static void zkp__multi_ok(zkp_writer *w, const zkp_request *op,
 {
     switch (op->type) {
     case ZKP_OP_CREATE:
+    case ZKP_OP_CREATE2: /* ZooKeeper 3.8 turns a create2 sub-op into Op.create */
         zkp_w_multi_op(w, ZKP_OP_CREATE, 0);
         zkp__w_cstr(w, sub->path);
         break;
-    case ZKP_OP_CREATE2:
     case ZKP_OP_CREATE_CONTAINER:
     case ZKP_OP_CREATE_TTL: /* ZooKeeper's CreateResult with a stat: create2 */
         zkp_w_multi_op(w, ZKP_OP_CREATE2, 0);

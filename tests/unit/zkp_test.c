@@ -1024,14 +1024,39 @@ static void test_bad_counts(void **state)
     jb_str(&j, "anyone");
     jb_int(&j, 0);
     expect_rc(&j, ZKP_EMALFORMED);
-    jb_hdr(&j, 1, ZKP_OP_SET_ACL); /* a null ACL scheme */
+    jb_hdr(&j, 1, ZKP_OP_SET_ACL); /* a null id of "world": ZooKeeper throws */
     jb_str(&j, "/a");
     jb_int(&j, 1);
     jb_int(&j, 31);
-    jb_int(&j, -1);
-    jb_str(&j, "x");
+    jb_str(&j, "world");
+    jb_str(&j, NULL);
     jb_int(&j, 0);
     expect_rc(&j, ZKP_EMALFORMED);
+}
+
+/* Null ACL strings ZooKeeper accepts: a null scheme (INVALIDACL later, in
+ * the registry) and the null id kazoo sends for CREATOR_ALL_ACL's "auth". */
+static void test_null_acl_strings(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {{NULL, "x"}, {"auth", NULL}, {NULL, NULL}};
+    for (size_t i = 0; i < 3; i++) {
+        jb j;
+        jb_hdr(&j, 1, ZKP_OP_SET_ACL);
+        jb_str(&j, "/a");
+        jb_int(&j, 1);
+        jb_int(&j, 31);
+        jb_str(&j, cases[i][0]);
+        jb_str(&j, cases[i][1]);
+        jb_int(&j, 0);
+        dec d;
+        dec_run(&d, j.b, j.n);
+        assert_int_equal(d.rc, 0);
+        assert_int_equal(d.req.acl.n, 1);
+        assert_string_equal(d.req.acl.v[0].scheme, cases[i][0] ? cases[i][0] : "");
+        assert_string_equal(d.req.acl.v[0].id, cases[i][1] ? cases[i][1] : "");
+        dec_free(&d);
+    }
 }
 
 static void test_unknown_ops(void **state)
@@ -1579,6 +1604,7 @@ int main(void)
         cmocka_unit_test(test_frame_next),
         cmocka_unit_test(test_bad_lengths),
         cmocka_unit_test(test_bad_counts),
+        cmocka_unit_test(test_null_acl_strings),
         cmocka_unit_test(test_unknown_ops),
         cmocka_unit_test(test_op_table),
         cmocka_unit_test(test_nul_in_string),
