@@ -673,6 +673,63 @@ def sc_expiry(env):
     env.rc("kids", w, "get_children2", R)
 
 
+def sc_watch_dedup(env):
+    """One connection watching a node several ways gets one event per
+    change; a persistent watch and a one-shot watch on the same node."""
+    a = env.raw()
+    b = env.raw()
+    R = env.root
+    env.rc("mk", b, "create", R + "/x", b"")
+    env.rc("mk-kid", b, "create", R + "/x/k", b"")
+    env.rc("get-w", a, "get_data", R + "/x", True)
+    env.rc("exists-w", a, "exists", R + "/x", True)
+    env.rc("kids-w", a, "get_children", R + "/x", True)
+    env.rc("set", b, "set_data", R + "/x", b"1")
+    env.rc("r1", a, "sync", R)
+    env.rc("get-w2", a, "get_data", R + "/x", True)
+    env.rc("del-kid", b, "delete", R + "/x/k")
+    env.rc("del-x", b, "delete", R + "/x")
+    env.rc("r2", a, "sync", R)
+    env.rc("exists-gone-w", a, "exists", R + "/x", True)
+    env.rc("add-persistent", a, "add_watch", R + "/y", zkraw.WATCH_PERSISTENT)
+    env.rc("exists-y-w", a, "exists", R + "/y", True)
+    env.rc("mk-y", b, "create", R + "/y", b"")
+    env.rc("r3", a, "sync", R)
+    env.rc("check-data", a, "check_watches", R + "/y", zkraw.WT_DATA)
+    env.rc("check-children", a, "check_watches", R + "/y", zkraw.WT_CHILDREN)
+    env.rc("del-y", b, "delete", R + "/y")
+    env.rc("r4", a, "sync", R)
+    env.rc("mk-y2", b, "create", R + "/y", b"")
+    env.rc("r5", a, "sync", R)
+    env.rc("mk-x-multi", b, "multi", [(OP["create"], body_create(R + "/x", b"")),
+                                       (OP["delete"], body_path_version(R + "/x"))])
+    env.rc("r6", a, "sync", R)
+
+
+def sc_data_limits(env):
+    """Data sizes around ZooKeeper's default jute.maxbuffer (0xfffff)."""
+    R = env.root
+    c = env.raw()
+    env.rc("mk", c, "create", R + "/big", b"")
+    for n in (1000000, 1048000, 1048576, 1048577, 2000000):
+        c = env.raw()
+        try:
+            env.rc("set-%d" % n, c, "set_data", R + "/big", b"z" * n)
+        except OSError:
+            env.log("set-%d" % n, "CLOSED")
+        # The session outlives a dropped connection: end it now, so that no
+        # expiry happens later, at a different time on each server.
+        again = zkraw.RawZK(env.port)
+        to, sid, _, _ = again.connect(session_id=c.session_id, passwd=c.passwd)
+        env.log("resume-%d" % n, env.sid(sid))
+        env.rc("after-%d" % n, again, "exists", R + "/big")
+        env.rc("close-%d" % n, again, "close_session")
+        again.close()
+        c.close()
+        env.raws.remove(c)
+    env.rc("final", env.admin, "exists", R + "/big")
+
+
 def sc_null_data(env):
     """Data written as a null buffer (kazoo's create(path, None)) reads back
     as null, not as an empty buffer."""
@@ -777,7 +834,7 @@ def sc_reconnect_timeout(env):
 
 SCENARIOS = [sc_crud, sc_sequential, sc_stats, sc_multi, sc_multi_raw, sc_watches,
              sc_watch_order, sc_persistent_watches, sc_acl, sc_ttl_container,
-             sc_session_misc, sc_reconnect, sc_expiry,
+             sc_session_misc, sc_reconnect, sc_expiry, sc_watch_dedup, sc_data_limits,
              # each of these isolates one behaviour found to differ
              sc_null_data, sc_multi_create2, sc_remove_watches_partial, sc_acl_auth_scheme,
              sc_refusal_zxids, sc_reconnect_timeout]
