@@ -131,6 +131,10 @@ struct zkd_zk_srv {
 
 /* ---- d_zk_conn.c: lifetime, input and output ---------------------------- */
 
+/* A connection in HANDSHAKE with its TCP handle initialised (refs 1), on
+ * the module's list; NULL when out of memory. */
+zkd_zk_conn *zkd_zk_conn_new(zkd *d);
+
 /* Closes c (idempotent); why is logged at debug level. */
 void zkd_zk_close(zkd_zk_conn *c, const char *why);
 /* Runs whatever input can run now, flushes, and adjusts reading. */
@@ -144,6 +148,11 @@ void zkd_zk_drain(zkd_zk_conn *c);
 void zkd_zk_unref(zkd_zk_conn *c);
 /* Counts one packet sent and a request's latency (start_ms < 0: none). */
 void zkd_zk_sent(zkd_zk_conn *c, int64_t start_ms);
+
+/* ---- d_zk_listen.c ------------------------------------------------------ */
+
+/* Gives back the connection's place under zookeeper.max_client_cnxns. */
+void zkd_zk_ip_release(zkd_zk_conn *c);
 
 /* ---- d_zk_session.c: handshake, sessions, identities -------------------- */
 
