@@ -8,6 +8,9 @@
 - damaged bytes in the middle of a log segment or in the newest snapshot
   refuse the start (exit 1, the file named); a torn tail is cut with a
   warning; `zonekeeperd --check-data DIR`;
+- ZooKeeper sessions survive a restart: their ephemerals stay, a client
+  that comes back with its session id and password keeps them, and the
+  others expire after their timeout;
 - sync = "none" survives kill -9;
 - disk full on a small tmpfs (skipped where mount is not allowed): a clear
   error to the writer, reads and DNS go on, writes resume once space is back.
@@ -237,6 +240,38 @@ def test_kill9_soak(tmp_path):
     assert len(model.creates) > ROUNDS * 10, "too few writes acknowledged"
     print("%d rounds: %d creates, %d multis (%d acknowledged) kept" % (
         ROUNDS, len(model.creates), len(model.multis), sum(m[2] for m in model.multis)))
+
+
+def test_zookeeper_sessions_survive_restart(tmp_path):
+    data = str(tmp_path / "var")
+    d = storage_daemon(data)
+    start(d)
+    gone = KazooClient(hosts="127.0.0.1:%d" % d.zk_port, timeout=4)
+    back = KazooClient(hosts="127.0.0.1:%d" % d.zk_port, timeout=4)
+    for zk in (gone, back):
+        zk.start(timeout=5)
+    gone.create("/eph-gone", b"x", ephemeral=True)
+    back.create("/eph-back", b"y", ephemeral=True)
+    sid, pw = back.client_id
+    d.kill9()
+    for zk in (gone, back):
+        zk.stop()
+        zk.close()
+    start(d)
+    c = Client(d.sock)
+    assert c.cmd("EXISTS /eph-gone").startswith("OK ")  # the session lives on
+    again = KazooClient(hosts="127.0.0.1:%d" % d.zk_port, timeout=4, client_id=(sid, pw))
+    again.start(timeout=5)
+    assert again.client_id[0] == sid
+    deadline = time.time() + 15
+    while c.cmd("EXISTS /eph-gone").startswith("OK ") and time.time() < deadline:
+        time.sleep(0.2)  # no client came back for it: expires after 4 s
+    assert c.cmd("EXISTS /eph-gone").startswith("ERR NONODE")
+    assert again.get("/eph-back")[0] == b"y"  # kept by the client that came back
+    again.stop()
+    again.close()
+    c.close()
+    assert d.stop() == 0
 
 
 def write_some(d, n, prefix="/n"):
