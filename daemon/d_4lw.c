@@ -124,8 +124,6 @@ static long long lw__max_fds(void)
 static void lw__mntr(zkd_zk_srv *s, zk_buf *out)
 {
     zkd *d = s->d;
-    zkd_4lw_tree t;
-    zkd_4lw_tree_count(d->reg, &t);
     char avg[32];
     lw__avg(&s->st, avg, sizeof(avg));
     zk_buf_printf(out, "zk_version\t%s\nzk_server_state\tstandalone\n", zkd_4lw_version);
@@ -136,8 +134,8 @@ static void lw__mntr(zkd_zk_srv *s, zk_buf *out)
     zk_buf_printf(out, "zk_num_alive_connections\t%zu\nzk_outstanding_requests\t%zu\n",
                   s->nconns, d->pipe.queued);
     zk_buf_printf(out, "zk_znode_count\t%zu\nzk_watch_count\t%zu\nzk_ephemerals_count\t%zu\n",
-                  reg_node_count(d->reg) + 1, reg_watch_count(d->reg), t.ephemerals);
-    zk_buf_printf(out, "zk_approximate_data_size\t%llu\n", (unsigned long long)t.data_size);
+                  reg_node_count(d->reg) + 1, reg_watch_count(d->reg), zkd_4lw_ephemerals(s));
+    zk_buf_printf(out, "zk_approximate_data_size\t%zu\n", reg_memory_bytes(d->reg));
     zk_buf_printf(out, "zk_open_file_descriptor_count\t%ld\nzk_max_file_descriptor_count\t%lld\n",
                   lw__open_fds(), lw__max_fds());
     zk_buf_printf(out, "zk_uptime\t%lld\nzk_global_sessions\t%zu\nzk_local_sessions\t%zu\n",

@@ -9,14 +9,13 @@
 #include "d_4lw.h"
 #include "d_zk_int.h"
 
-/* What a walk of the whole tree counts for mntr. */
-typedef struct zkd_4lw_tree {
-    size_t ephemerals;   /* nodes owned by a session */
-    uint64_t data_size;  /* paths and data, as ZooKeeper's approximateDataSize */
-} zkd_4lw_tree;
-
-/* Walks every committed node (O(nodes), no recursion) and counts. */
-void zkd_4lw_tree_count(const reg_t *reg, zkd_4lw_tree *t);
+/* Nodes owned by a session (mntr's zk_ephemerals_count). The registry
+ * keeps no total, so this walks the tree: again only after a write, and on
+ * a tree of more than ZKD_4LW_EPH_WALK_NODES nodes (where a walk takes
+ * milliseconds) at most once per ZKD_4LW_EPH_MAX_AGE_MS. */
+size_t zkd_4lw_ephemerals(zkd_zk_srv *s);
+#define ZKD_4LW_EPH_WALK_NODES 100000
+#define ZKD_4LW_EPH_MAX_AGE_MS 10000
 /* A connection's average latency in whole ms (cons avglat). */
 int64_t zkd_4lw_avg(const zkd_zk_stats *st);
 void zkd_4lw_wchs(zkd_zk_srv *s, zk_buf *out);

@@ -1,6 +1,6 @@
 /*
  * d_4lw_tree.c - the four-letter words that look at the whole registry:
- * mntr's ephemeral and data-size counts, wchs and dump.
+ * mntr's ephemeral count, wchs and dump.
  *
  * The registry exposes a read-only node view (reg_lookup, first child,
  * next sibling, parent), so the tree is walked depth-first without
@@ -70,21 +70,44 @@ static void lw__walk(const reg_t *reg, lw__visit fn, void *ctx)
     zk_buf_free(&path);
 }
 
-static void lw__count_one(void *ctx, const reg_node *n, const char *path, size_t len)
+/* The node after n in depth-first order, without paths. */
+static const reg_node *lw__next_bare(const reg_node *root, const reg_node *n)
 {
-    (void)path;
-    zkd_4lw_tree *t = ctx;
-    reg_stat st;
-    reg_node_stat(n, &st);
-    if (st.ephemeral_owner != 0)
-        t->ephemerals++;
-    t->data_size += len + (uint64_t)st.data_length;
+    const reg_node *c = reg_node_first_child(n);
+    if (c)
+        return c;
+    for (; n != root; n = reg_node_parent(n)) {
+        const reg_node *s = reg_node_next_sibling(n);
+        if (s)
+            return s;
+    }
+    return NULL;
 }
 
-void zkd_4lw_tree_count(const reg_t *reg, zkd_4lw_tree *t)
+static size_t lw__count_ephemerals(const reg_t *reg)
 {
-    memset(t, 0, sizeof(*t));
-    lw__walk(reg, lw__count_one, t);
+    const reg_node *root = reg_lookup(reg, "/");
+    size_t n = 0;
+    for (const reg_node *x = root; x; x = lw__next_bare(root, x)) {
+        reg_stat st;
+        reg_node_stat(x, &st);
+        n += st.ephemeral_owner != 0;
+    }
+    return n;
+}
+
+size_t zkd_4lw_ephemerals(zkd_zk_srv *s)
+{
+    int64_t zxid = reg_last_zxid(s->d->reg), now = zkd_now_ms();
+    bool big = reg_node_count(s->d->reg) > ZKD_4LW_EPH_WALK_NODES;
+    bool fresh = s->eph_zxid == zxid ||
+                 (big && s->eph_zxid >= 0 && now - s->eph_ms < ZKD_4LW_EPH_MAX_AGE_MS);
+    if (!fresh) {
+        s->eph_count = lw__count_ephemerals(s->d->reg);
+        s->eph_zxid = zxid;
+        s->eph_ms = now;
+    }
+    return s->eph_count;
 }
 
 /* ---- wchs ---------------------------------------------------------------- */
