@@ -15,9 +15,10 @@
  * loop fork()s and the child streams the copy-on-write image of the tree
  * into a snapshot file (temp file, fsync, rename, directory fsync) and
  * _exit()s; the parent only pays for fork() itself (measured, logged) and
- * learns the outcome from SIGCHLD. Old snapshots and the log segments only
- * they needed are then deleted on the pipeline's worker thread
- * (zkd_store_purge), so no unlink or fsync runs on the loop. Tests may
+ * learns the outcome from SIGCHLD. The child deletes the snapshots beyond
+ * snapshots_kept; the log segments that only those needed are then deleted
+ * on the pipeline's worker thread (zkd_store_purge), so no unlink or fsync
+ * runs on the loop. Tests may
  * write snapshots inline instead (no fork), so that a fault table in the
  * parent sees every byte.
  *

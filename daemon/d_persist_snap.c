@@ -8,9 +8,12 @@
  * while it still runs the parent's libuv handlers; the child then restores
  * default dispositions, dies with its parent (PR_SET_PDEATHSIG), closes
  * every inherited descriptor beyond stderr (a listening socket kept by a
- * straggler would stop a restarted daemon from binding), writes the
- * snapshot through snapfile (temp file, fsync, rename, directory fsync)
- * and _exit()s without running the parent's exit handlers. The parent
+ * straggler would stop a restarted daemon from binding), lowers its CPU
+ * priority (on a small machine the loop must win), writes the snapshot
+ * through snapfile (temp file, fsync, rename, directory fsync), deletes
+ * the snapshots beyond snapshots_kept (unlinking a big file takes a while:
+ * better there than on the pipeline's worker, where a batch would wait for
+ * it) and _exit()s without running the parent's exit handlers. The parent
  * pays only for fork() - page tables, measured and logged - and reaps the
  * child from a SIGCHLD handler. A failed snapshot is logged and retried
  * after another snapshot_every writes; nothing depends on it but the
@@ -23,11 +26,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "d_log.h"
 #include "snapfile.h"
+
+#define SNAP_CHILD_NICE 10
 
 static int snap__write(zkd_store *s, int64_t zxid)
 {
@@ -78,10 +84,13 @@ static void snap__child(zkd_store *s, int64_t zxid, pid_t parent, const sigset_t
     if (getppid() != parent)
         _exit(2);
     close_range(3, ~0u, 0);
+    setpriority(PRIO_PROCESS, 0, SNAP_CHILD_NICE);
     pthread_sigmask(SIG_SETMASK, mask, NULL);
     int rc = snap__write(s, zxid);
     if (rc < 0)
         zkd_error("storage: snapshot child: %s", wal_strerror(rc));
+    else if (snap_purge(s->dir, s->fo, s->o.snapshots_kept, NULL) < 0)
+        zkd_warn("storage: snapshot child: cannot delete old snapshots");
     _exit(rc < 0 ? 1 : 0);
 }
 

@@ -65,19 +65,25 @@ static void pipe__link(zkd_pipeline *p, zkd_pipe_entry *e)
     p->queued++;
 }
 
+/* The txn cannot be queued: it is the newest pending one, so roll it back. */
+static int pipe__refuse(zkd_pipeline *p, reg_txn *txn, int err)
+{
+    reg_txn_abort(p->reg, txn);
+    p->refused++;
+    return err;
+}
+
 int zkd_pipeline_submit(zkd_pipeline *p, reg_txn *txn, zkd_commit_cb cb, void *ctx)
 {
-    int rc = p->fatal;
-    zkd_pipe_entry *e = NULL;
-    if (rc == 0 && (e = malloc(sizeof(*e))) == NULL)
-        rc = -ENOMEM;
-    if (rc == 0 && p->store)
-        rc = zkd__pipe_log(p, txn);
+    if (p->fatal)
+        return pipe__refuse(p, txn, p->fatal);
+    zkd_pipe_entry *e = malloc(sizeof(*e));
+    if (e == NULL)
+        return pipe__refuse(p, txn, -ENOMEM);
+    int rc = p->store ? zkd__pipe_log(p, txn) : 0;
     if (rc < 0) {
         free(e);
-        reg_txn_abort(p->reg, txn);
-        p->refused++;
-        return rc;
+        return pipe__refuse(p, txn, rc);
     }
     *e = (zkd_pipe_entry){.txn = txn, .zxid = reg_txn_zxid(txn), .type = reg_txn_type(txn),
                           .cb = cb, .ctx = ctx};

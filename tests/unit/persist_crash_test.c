@@ -109,11 +109,10 @@ static void test_fork_snapshots_and_purge(void **state)
     assert_int_equal(pf_acked(&x), 600);
     assert_true(st.snapshots >= 3);
     assert_int_equal(st.snapshot_failures, 0);
-    assert_true(st.purged_snapshots > 0 && st.purged_segments > 0);
+    assert_true(st.purged_segments > 0); /* old snapshots: the child deletes them */
     assert_true(pf_count_files(&x, "snapshot.") <= 2);
-    print_message("  %llu snapshots, fork held the loop %.2f ms at most; purged %llu "
-                  "snapshots, %llu segments\n", (unsigned long long)st.snapshots,
-                  st.fork_ms_max, (unsigned long long)st.purged_snapshots,
+    print_message("  %llu snapshots, fork held the loop %.2f ms at most (ASan); %llu log "
+                  "segments purged\n", (unsigned long long)st.snapshots, st.fork_ms_max,
                   (unsigned long long)st.purged_segments);
     pf_close(&x);
     assert_int_equal(pf_open(&x), 0);
