@@ -383,19 +383,54 @@ static int dns__listen_tcp(zkd *d, const struct sockaddr *sa)
     return rc;
 }
 
+#define DNS_PICK_TRIES 16 /* port 0: UDP ports drawn until TCP has the same free */
+
+static void dns__dropped(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* Closes the listeners made since the list head was mark. */
+static void dns__drop_since(zkd *d, zkd_listener *mark)
+{
+    while (d->listeners && d->listeners != mark) {
+        zkd_listener *l = d->listeners;
+        d->listeners = l->next;
+        if (l->h.handle.type != UV_UNKNOWN_HANDLE)
+            uv_close(&l->h.handle, dns__dropped);
+        else
+            free(l);
+    }
+}
+
+static int dns__listen_pair(zkd *d, const struct sockaddr *sa, char *bound, size_t blen)
+{
+    int rc = dns__listen_udp(d, sa, bound, blen);
+    if (rc == 0) {
+        struct sockaddr_storage tcp_ss;
+        zkd_addr_parse(bound, 53, &tcp_ss);
+        rc = dns__listen_tcp(d, (struct sockaddr *)&tcp_ss);
+    }
+    return rc;
+}
+
 /* Binds UDP first; with port 0 the TCP listener then takes the same port,
- * so that one address serves both transports as a resolver expects. */
+ * so that one address serves both transports as a resolver expects. The
+ * port UDP drew may be taken for TCP (by any client connection): then both
+ * are dropped and another port is drawn. */
 int zkd_dns_listen(zkd *d, const char *spec)
 {
     struct sockaddr_storage ss;
     char bound[128];
     int rc = zkd_addr_parse(spec, 53, &ss);
-    if (rc == 0)
-        rc = dns__listen_udp(d, (struct sockaddr *)&ss, bound, sizeof(bound));
-    if (rc == 0) {
-        struct sockaddr_storage tcp_ss;
-        zkd_addr_parse(bound, 53, &tcp_ss);
-        rc = dns__listen_tcp(d, (struct sockaddr *)&tcp_ss);
+    bool pick = rc == 0 && zkd_addr_port((struct sockaddr *)&ss) == 0;
+    for (int i = 1; rc == 0; i++) {
+        zkd_listener *mark = d->listeners;
+        rc = dns__listen_pair(d, (struct sockaddr *)&ss, bound, sizeof(bound));
+        if (rc != UV_EADDRINUSE || !pick || i == DNS_PICK_TRIES)
+            break;
+        dns__drop_since(d, mark);
+        rc = 0;
     }
     if (rc < 0) {
         zkd_error("dns: cannot listen on %s: %s", spec, rc == -EINVAL ? "bad address"
