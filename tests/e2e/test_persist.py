@@ -39,18 +39,6 @@ def storage_daemon(data, storage=""):
     return d
 
 
-def start(d, tries=5):
-    """d.start(), again if the DNS listener's TCP port (the number its UDP
-    socket drew from port 0) happened to be taken: a race of the listener
-    set-up, not of persistence."""
-    for i in range(tries):
-        try:
-            return d.start()
-        except RuntimeError as e:
-            if "address already in use" not in str(e) or i == tries - 1:
-                raise
-
-
 def stat_of(reply):
     return {k: int(v, 0) for k, v in re.findall(r"(\w+)=(-?0?x?[0-9a-f]+)", reply)}
 
@@ -210,7 +198,7 @@ def test_kill9_soak(tmp_path):
     data = str(tmp_path / "var")
     model = Model()
     d = storage_daemon(data, "snapshot_every = 300;")
-    start(d)
+    d.start()
     setup_tree(d)
     rng = random.Random(5)
     for rnd in range(ROUNDS):
@@ -233,7 +221,7 @@ def test_kill9_soak(tmp_path):
                 w.stop()
         c.close()
         member.close()
-        start(d)
+        d.start()
     verify(d, model).close()
     log = d.read_log()
     assert d.stop() == 0, log[-3000:]
@@ -245,7 +233,7 @@ def test_kill9_soak(tmp_path):
 def test_zookeeper_sessions_survive_restart(tmp_path):
     data = str(tmp_path / "var")
     d = storage_daemon(data)
-    start(d)
+    d.start()
     gone = KazooClient(hosts="127.0.0.1:%d" % d.zk_port, timeout=4)
     back = KazooClient(hosts="127.0.0.1:%d" % d.zk_port, timeout=4)
     for zk in (gone, back):
@@ -257,7 +245,7 @@ def test_zookeeper_sessions_survive_restart(tmp_path):
     for zk in (gone, back):
         zk.stop()
         zk.close()
-    start(d)
+    d.start()
     c = Client(d.sock)
     assert c.cmd("EXISTS /eph-gone").startswith("OK ")  # the session lives on
     again = KazooClient(hosts="127.0.0.1:%d" % d.zk_port, timeout=4, client_id=(sid, pw))
@@ -301,7 +289,7 @@ def check_data(data):
 def test_corrupt_log_refuses_start(tmp_path):
     data = str(tmp_path / "var")
     d = storage_daemon(data)
-    start(d)
+    d.start()
     write_some(d, 30)
     assert d.stop() == 0
     seg = sorted(glob.glob(os.path.join(data, "log.*")))[0]
@@ -314,7 +302,7 @@ def test_corrupt_log_refuses_start(tmp_path):
     assert chk.returncode == 1 and os.path.basename(seg) in chk.stdout, chk.stdout
     flip(seg, 100)
     assert check_data(data).returncode == 0
-    start(d)
+    d.start()
     c = Client(d.sock)
     assert c.cmd("GET /n29").startswith("OK x29")
     c.close()
@@ -324,7 +312,7 @@ def test_corrupt_log_refuses_start(tmp_path):
 def test_corrupt_snapshot_refuses_start(tmp_path):
     data = str(tmp_path / "var")
     d = storage_daemon(data, "snapshot_every = 10;")
-    start(d)
+    d.start()
     write_some(d, 35)
     deadline = time.time() + 10
     while "snapshot at zxid" not in d.read_log() and time.time() < deadline:
@@ -341,7 +329,7 @@ def test_corrupt_snapshot_refuses_start(tmp_path):
 def test_torn_tail_is_cut_with_a_warning(tmp_path):
     data = str(tmp_path / "var")
     d = storage_daemon(data)
-    start(d)
+    d.start()
     write_some(d, 10)
     assert d.stop() == 0
     seg = sorted(glob.glob(os.path.join(data, "log.*")))[-1]
@@ -349,7 +337,7 @@ def test_torn_tail_is_cut_with_a_warning(tmp_path):
         body = f.read().rstrip(b"\0")
     with open(seg, "r+b") as f:
         f.truncate(len(body) - 3)  # the last batch (the session's close), torn
-    start(d)
+    d.start()
     log = d.read_log()
     assert "torn tail" in log and os.path.basename(seg) in log and "offset" in log, log
     c = Client(d.sock)
@@ -361,7 +349,7 @@ def test_torn_tail_is_cut_with_a_warning(tmp_path):
 def test_check_data_prints_what_it_holds(tmp_path):
     data = str(tmp_path / "var")
     d = storage_daemon(data, "snapshot_every = 5;")
-    start(d)
+    d.start()
     write_some(d, 12)
     assert d.stop() == 0
     r = check_data(data)
@@ -374,10 +362,10 @@ def test_check_data_prints_what_it_holds(tmp_path):
 def test_sync_none_survives_kill9(tmp_path):
     data = str(tmp_path / "var")
     d = storage_daemon(data, 'sync = "none";')
-    start(d)
+    d.start()
     write_some(d, 20)
     d.kill9()
-    start(d)
+    d.start()
     c = Client(d.sock)
     assert c.cmd("GET /n19").startswith("OK x19")
     c.close()
@@ -403,7 +391,7 @@ def test_disk_full_then_space_again(tmp_path):
         pytest.skip("cannot mount a tmpfs here: %s" % r.stderr.decode().strip())
     try:
         d = storage_daemon(str(mnt / "var"))
-        start(d)
+        d.start()
         c = Client(d.sock)
         assert c.cmd("CREATE /before x").startswith("OK ")
         fill(str(mnt / "filler"))
@@ -422,7 +410,7 @@ def test_disk_full_then_space_again(tmp_path):
         c.close()
         assert d.stop() == 0
         assert "disk full" in d.read_log()
-        start(d)
+        d.start()
         c = Client(d.sock)
         assert c.cmd("GET /after").startswith("OK y")
         assert c.cmd("GET " + refused).startswith("ERR NONODE")
