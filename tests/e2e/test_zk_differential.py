@@ -42,7 +42,36 @@ def other():
     assert code == 0, "daemon exit code %s\n%s" % (code, d.read_log()[-5000:])
 
 
-@pytest.mark.parametrize("scenario", zkdiff.SCENARIOS, ids=lambda s: s.__name__[3:])
+# Differences from Apache ZooKeeper 3.8 still present in zonekeeperd when
+# these tests were written (after the server's own round of fixes). strict:
+# once one is fixed its scenario passes, the xfail turns into a failure, and
+# its entry must go.
+KNOWN_SERVER_BUGS = {
+    "sc_data_limits": "server bug: a 1 MiB setData (frame above jute.maxbuffer 0xfffff) is "
+                      "accepted; ZooKeeper 3.8 closes the connection (and 1 MiB + 1 is "
+                      "BADARGUMENTS instead of a close)",
+    "sc_null_data": "server bug: data written as a null buffer reads back as an empty "
+                    "buffer, not null (kazoo's create(path, None) then get() gives b'' not None)",
+    "sc_remove_watches_partial": "server bug: removeWatches(ANY) after removeWatches(DATA) of a "
+                                 "persistent recursive watch answers NOWATCHER; ZooKeeper 3.8 OK",
+    "sc_acl_auth_scheme": "server bug: a create refused with MARSHALLINGERROR (world ACL with a "
+                          "null id) takes no zxid; ZooKeeper logs an error txn",
+    "sc_refusal_zxids": "server bug: writes refused before the registry (bad CreateMode or TTL, "
+                        "empty ACL, a client's deleteContainer, setACL with an empty ACL) take no "
+                        "zxid; ZooKeeper logs an error txn, so every later zxid differs",
+}
+
+
+def _params():
+    out = []
+    for sc in zkdiff.SCENARIOS:
+        reason = None if SELFTEST else KNOWN_SERVER_BUGS.get(sc.__name__)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        out.append(pytest.param(sc, marks=marks, id=sc.__name__[3:]))
+    return out
+
+
+@pytest.mark.parametrize("scenario", _params())
 def test_same_as_apache(apache, other, scenario):
     want = zkdiff.run(apache.port, scenario)
     got = zkdiff.run(other.port, scenario)
