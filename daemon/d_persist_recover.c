@@ -101,13 +101,15 @@ static int store__load_snapshot(zkd_store *s, store_rd *r)
     }
     if (r->snap == NULL)
         return 0;
+    uint64_t t0 = uv_hrtime();
     rc = store__load_body(s, r);
     if (rc == 0) {
         s->stats.snapshot_zxid = snap_reader_zxid(r->snap);
         s->last_snapshot_zxid = s->stats.snapshot_zxid;
-        zkd_info("storage: loaded %s (zxid 0x%" PRIx64 ", %" PRIu64 " bytes, %zu znodes)",
-                 snap_reader_path(r->snap), (uint64_t)s->stats.snapshot_zxid,
-                 snap_reader_size(r->snap), reg_node_count(s->reg));
+        zkd_info("storage: loaded %s in %.0f ms (zxid 0x%" PRIx64 ", %" PRIu64 " bytes, "
+                 "%zu znodes)", snap_reader_path(r->snap), store__ms_since(t0),
+                 (uint64_t)s->stats.snapshot_zxid, snap_reader_size(r->snap),
+                 reg_node_count(s->reg));
     }
     snap_reader_close(r->snap);
     r->snap = NULL;
