@@ -220,6 +220,35 @@ static void test_enospc_on_a_new_segment(void **state)
     check_enospc(1, 0); /* the first write of a new segment: it goes away */
 }
 
+/* Half a batch written, then the disk is full, then the power fails while
+ * the half is being cut off: whatever survives, the batch never comes back. */
+static void test_enospc_cut_interrupted_by_power_loss(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 3; mode++) {
+        pf x;
+        char got[64];
+        pf_init(&x, true, 20 + (uint64_t)mode);
+        assert_int_equal(pf_open(&x), 0);
+        burst(&x, "a", 0, 10);
+        pf_run(&x);
+        fileops_fault_short_write(x.f, 1);
+        fileops_fault_fail(x.f, FILEOPS_OP_PWRITE, 2, -ENOSPC);
+        fileops_fault_crash_on(x.f, FILEOPS_OP_FSYNC, 1); /* the cut's fdatasync */
+        burst(&x, "lost", 0, 20);
+        pf_run(&x);
+        assert_true(x.n.fatal < 0);
+        assert_int_equal(pf_acked(&x), 10);
+        pf_close(&x);
+        assert_int_equal(fileops_fault_reboot(x.f, mode), 0);
+        assert_int_equal(pf_open(&x), 0);
+        pf_check(&x);
+        assert_false(pf_get(&x, "/lost0", got, sizeof(got)));
+        assert_int_equal(reg_last_zxid(x.n.reg), 10);
+        pf_done(&x);
+    }
+}
+
 static void test_enospc_zero_fill_is_skipped(void **state)
 {
     (void)state;
@@ -417,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_fsync_enospc_is_fatal),
         cmocka_unit_test(test_enospc_in_a_segment),
         cmocka_unit_test(test_enospc_on_a_new_segment),
+        cmocka_unit_test(test_enospc_cut_interrupted_by_power_loss),
         cmocka_unit_test(test_enospc_zero_fill_is_skipped),
         cmocka_unit_test(test_enospc_session_close_is_retried),
         cmocka_unit_test(test_short_write_completes),
