@@ -168,6 +168,9 @@ static int create_parent(struct reg__prep *p, const reg_op *op,
     return reg__acl_check(p->reg, p->session, ps->acl, REG_PERM_CREATE);
 }
 
+/* ZooKeeper checks only that a create's path has a "/" before it looks up
+ * the parent (so "/a//b" is NONODE), and the whole path once the sequence
+ * number is on. REG_CREATE_PARENTS, our extension, needs a sound path first. */
 static int create_checks(struct reg__prep *p, const reg_op *op, int *kind)
 {
     int rc = create_mode(op, kind);
@@ -180,9 +183,12 @@ static int create_checks(struct reg__prep *p, const reg_op *op, int *kind)
         rc = sess_check(p);
     if (rc)
         return rc;
-    if (!path_ok(p, op->path, op->create_flags & REG_CREATE_SEQUENTIAL))
+    if (!strchr(op->path, '/'))
         return REG_EBADARGUMENTS;
-    return op->data_len > p->reg->cfg.max_data_bytes ? REG_EBADARGUMENTS : 0;
+    if ((op->create_flags & REG_CREATE_PARENTS) &&
+        !path_ok(p, op->path, op->create_flags & REG_CREATE_SEQUENTIAL))
+        return REG_EBADARGUMENTS;
+    return 0;
 }
 
 int reg__prep_create(struct reg__prep *p, const reg_op *op)
@@ -203,7 +209,7 @@ int reg__prep_create(struct reg__prep *p, const reg_op *op)
         memcpy(path, op->path, len + 1);
         if (op->create_flags & REG_CREATE_SEQUENTIAL)
             snprintf(path + len, 16, "%010d", ps.cversion);
-        if (!path_ok(p, path, false))
+        if (!path_ok(p, path, false) || op->data_len > p->reg->cfg.max_data_bytes)
             rc = REG_EBADARGUMENTS;
         else if (reg__pend_get(p->reg, path, strlen(path), &st))
             rc = REG_ENODEEXISTS;
@@ -228,7 +234,8 @@ int reg__prep_delete(struct reg__prep *p, const reg_op *op)
     int rc = sess_check(p);
     if (rc)
         return rc;
-    if (!path_ok(p, op->path, false) || reg__path_special(op->path))
+    /* getParentPathAndValidate: a "/" and not a special path; no more. */
+    if (!strchr(op->path, '/') || reg__path_special(op->path))
         return REG_EBADARGUMENTS;
     size_t len = strlen(op->path), plen = parent_of(op->path);
     if (!reg__pend_get(p->reg, op->path, plen, &ps))

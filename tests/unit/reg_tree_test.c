@@ -146,14 +146,40 @@ static void test_errors(void **state)
     assert_int_equal(fx_delete(f, 0, "/", -1), REG_EBADARGUMENTS);
     assert_int_equal(fx_delete(f, 0, "/zookeeper", -1), REG_EBADARGUMENTS);
     assert_int_equal(fx_delete(f, 0, "/zookeeper/quota", -1), REG_EBADARGUMENTS);
-    const char *bad[] = {"", "x", "/x/", "//", "/x//y", "/.", "/x/..", "/x/./y",
-                         "/\x01", "/a\x7f", "/\xc2\x80", "/\xed\xa0\x80",
-                         "/\xf0\x9f\x98\x80", "/\xef\xbf\xbd", "/\xff"};
+    /* As ZooKeeper: a create looks up the parent before it validates the
+     * whole path, a delete never validates more than its "/". */
+    static const struct {
+        const char *path;
+        int create, del;
+    } bad[] = {
+        {"", REG_EBADARGUMENTS, REG_EBADARGUMENTS},
+        {"x", REG_EBADARGUMENTS, REG_EBADARGUMENTS},
+        {"x/y", REG_ENONODE, REG_ENONODE},
+        {"/x/", REG_EBADARGUMENTS, REG_ENONODE},
+        {"//", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/x//y", REG_ENONODE, REG_ENONODE},
+        {"/.", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/x/..", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/x/./y", REG_ENONODE, REG_ENONODE},
+        {"/\x01", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/a\x7f", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/\xc2\x80", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/\xed\xa0\x80", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/\xf0\x9f\x98\x80", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/\xef\xbf\xbd", REG_EBADARGUMENTS, REG_ENONODE},
+        {"/\xff", REG_EBADARGUMENTS, REG_ENONODE},
+    };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(fx_create(f, 0, bad[i], NULL, 0, NULL, 0), REG_EBADARGUMENTS);
-        assert_int_equal(fx_set(f, 0, bad[i], "", -1, NULL), REG_EBADARGUMENTS);
-        assert_int_equal(reg_path_validate(f->reg, bad[i], false), REG_EBADARGUMENTS);
+        assert_int_equal(fx_create(f, 0, bad[i].path, NULL, 0, NULL, 0), bad[i].create);
+        assert_int_equal(fx_delete(f, 0, bad[i].path, -1), bad[i].del);
+        assert_int_equal(fx_set(f, 0, bad[i].path, "", -1, NULL), REG_EBADARGUMENTS);
+        assert_int_equal(reg_path_validate(f->reg, bad[i].path, false), REG_EBADARGUMENTS);
+        reg_op c = fx_op_create(bad[i].path, NULL, REG_CREATE_PARENTS);
+        if (strchr(bad[i].path, '/'))
+            assert_int_equal(fx_write(f, 0, &c, NULL), REG_EBADARGUMENTS);
     }
+    /* the sequence number is part of the checked path */
+    assert_int_equal(fx_create(f, 0, "/x/", NULL, REG_CREATE_SEQUENTIAL, NULL, 0), 0);
     /* data too large */
     reg_config cfg;
     reg_config_default(&cfg);
