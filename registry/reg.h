@@ -434,7 +434,9 @@ size_t reg_watch_count(const reg_t *reg);
 /* Writes up to max paths (malloc'd, caller frees) of container nodes that
  * have had children and now have none, and of TTL nodes without children
  * whose mtime + ttl passed at now_ms; the caller deletes them with
- * version -1 writes. Returns how many. */
+ * version -1 writes. Nodes that a pending txn changes (a delete named by an
+ * earlier call and not yet committed) are left for a later call. Returns
+ * how many. */
 size_t reg_collect_garbage(reg_t *reg, int64_t now_ms, char **paths, size_t max);
 
 /* Number of znodes, the root included (ZooKeeper's mntr znode_count is one

@@ -9,6 +9,7 @@
  * daemon deletes them through the pipeline like any other write.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "reg_internal.h"
 
@@ -55,6 +56,15 @@ size_t reg_collect_garbage(reg_t *reg, int64_t now_ms, char **paths, size_t max)
         char *p = reg__node_path_dup(n);
         if (!p)
             break;
+        /* A node some pending txn changes (its delete from the last sweep is
+         * still on its way to the log, or a child is being created) waits
+         * for the next sweep: a second delete would fail and take a zxid. */
+        struct reg__pstate st;
+        if (reg->npending > 0 &&
+            (!reg__pend_get(reg, p, strlen(p), &st) || st.zxid != 0)) {
+            free(p);
+            continue;
+        }
         paths[k++] = p;
     }
     return k;

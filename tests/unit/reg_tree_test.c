@@ -352,6 +352,24 @@ static void test_container_ttl_gc(void **state)
     assert_non_null(strstr(res.path, "/t2-00000000"));
     reg_result_clear(&res);
     assert_int_equal(reg_collect_garbage(f->reg, f->now + 11, paths, 1), 1);
+    /* while its delete waits for the log, a node is not named again */
+    reg_op del = fx_op_delete(paths[0], -1);
+    reg_txn *t = fx_prep(f, 0, &del);
+    free(paths[0]);
+    assert_int_equal(reg_collect_garbage(f->reg, f->now + 11, paths, 8), 0);
+    assert_int_equal(reg_commit(f->reg, t, NULL), 0);
+    assert_int_equal(reg_collect_garbage(f->reg, f->now + 11, paths, 8), 0);
+    /* nor while a child is on its way */
+    op = fx_op_create("/c2", NULL, REG_CREATE_CONTAINER);
+    assert_int_equal(fx_write(f, 0, &op, NULL), 0);
+    assert_int_equal(fx_create(f, 0, "/c2/k", NULL, 0, NULL, 0), 0);
+    assert_int_equal(fx_delete(f, 0, "/c2/k", -1), 0);
+    op = fx_op_create("/c2/k2", NULL, 0);
+    t = fx_prep(f, 0, &op);
+    assert_int_equal(reg_collect_garbage(f->reg, f->now, paths, 8), 0);
+    reg_txn_abort(f->reg, t);
+    assert_int_equal(reg_collect_garbage(f->reg, f->now, paths, 8), 1);
+    assert_string_equal(paths[0], "/c2");
     free(paths[0]);
 }
 
