@@ -182,7 +182,7 @@ static int node__read_args(txt_req *r, const char **path, uint64_t *watcher)
 
 int txt__cmd_get(txt_req *r)
 {
-    const char *path;
+    const char *path = NULL;
     uint64_t watcher;
     const void *data = NULL;
     size_t len = 0;
@@ -201,7 +201,7 @@ int txt__cmd_get(txt_req *r)
 
 int txt__cmd_exists(txt_req *r)
 {
-    const char *path;
+    const char *path = NULL;
     uint64_t watcher;
     reg_stat st;
     if (node__read_args(r, &path, &watcher) < 0)
@@ -233,7 +233,7 @@ static void node__add_name(void *ctx, const char *name, size_t len)
 
 int txt__cmd_children(txt_req *r)
 {
-    const char *path;
+    const char *path = NULL;
     uint64_t watcher;
     node__names names = {.buf = &r->s->scratch};
     if (node__read_args(r, &path, &watcher) < 0)
@@ -283,7 +283,7 @@ static void node__add_acl(void *ctx, const reg_acl *acl)
 
 int txt__cmd_getacl(txt_req *r)
 {
-    const char *path;
+    const char *path = NULL;
     reg_stat st;
     node__acls acls = {.buf = &r->s->scratch};
     if (txt__arg_path(r, 1, false, &path) < 0)
@@ -302,7 +302,7 @@ int txt__cmd_getacl(txt_req *r)
 
 int txt__cmd_watch(txt_req *r)
 {
-    const char *path;
+    const char *path = NULL;
     int mode = REG_WATCH_PERSISTENT;
     if (txt__arg_path(r, 1, false, &path) < 0)
         return REG_EBADARGUMENTS;
@@ -319,7 +319,7 @@ int txt__cmd_watch(txt_req *r)
 
 int txt__cmd_unwatch(txt_req *r)
 {
-    const char *path;
+    const char *path = NULL;
     if (txt__arg_path(r, 1, false, &path) < 0)
         return REG_EBADARGUMENTS;
     int rc = reg_watch_remove(r->s->reg, r->s->watcher, path, REG_WATCHER_ANY, true);
