@@ -219,9 +219,12 @@ int zkd_zk_set_watches(zkd_zk_conn *c, const zkp_request *req)
     return zkd_zk_reply_err(c, req->xid, rc);
 }
 
-/* addWatch answers an ErrorResponse(0) body. */
+/* addWatch answers an ErrorResponse(0) body. A mode other than 0 and 1 is
+ * ZooKeeper's IllegalArgumentException: MARSHALLINGERROR. */
 int zkd_zk_add_watch(zkd_zk_conn *c, const zkp_request *req)
 {
+    if (req->mode != REG_WATCH_PERSISTENT && req->mode != REG_WATCH_PERSISTENT_RECURSIVE)
+        return zkd_zk_reply_err(c, req->xid, REG_EMARSHALLINGERROR);
     c->watching = true;
     int rc = reg_watch_add(c->d->reg, c->id, req->path.s, req->mode);
     if (rc != 0)
@@ -229,9 +232,13 @@ int zkd_zk_add_watch(zkd_zk_conn *c, const zkp_request *req)
     return zkp_reply_int(&c->out, req->xid, read__zxid(c), 0);
 }
 
-/* removeWatches and checkWatches. */
+/* removeWatches and checkWatches. ZooKeeper 3.8's WatcherType knows 1
+ * (children), 2 (data) and 3 (any); anything else fails its conversion:
+ * MARSHALLINGERROR. */
 int zkd_zk_remove_watches(zkd_zk_conn *c, const zkp_request *req)
 {
+    if (req->mode < REG_WATCHER_CHILDREN || req->mode > REG_WATCHER_ANY)
+        return zkd_zk_reply_err(c, req->xid, REG_EMARSHALLINGERROR);
     bool remove = req->type == ZKP_OP_REMOVE_WATCHES;
     int rc = reg_watch_remove(c->d->reg, c->id, req->path.s, req->mode, remove);
     return zkd_zk_reply_err(c, req->xid, rc);

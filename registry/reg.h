@@ -385,9 +385,9 @@ enum reg_watch_mode {
     REG_WATCH_PERSISTENT_RECURSIVE = 1, /* ZooKeeper AddWatchMode 1 */
 };
 /* ZooKeeper's WatcherType for removeWatches/checkWatches. CHILDREN and DATA
- * name one-shot watches (DATA includes exists watches); ANY every watch of
- * the watcher on the path; PERSISTENT and PERSISTENT_RECURSIVE (ZooKeeper
- * 3.9 numbers) the addWatch kinds. */
+ * name the two tables (DATA includes exists watches), whatever the mode of
+ * the watch there; ANY both; PERSISTENT and PERSISTENT_RECURSIVE (ZooKeeper
+ * 3.9 numbers; 3.8 answers them MARSHALLINGERROR) the addWatch kinds. */
 enum reg_watcher_type {
     REG_WATCHER_CHILDREN = 1,
     REG_WATCHER_DATA = 2,
@@ -400,16 +400,21 @@ enum reg_watcher_type {
  * DELETED, CHANGED and CHILDREN for path; recursive ones fire CREATED,
  * DELETED and CHANGED for path and every descendant, never CHILDREN.
  * As in ZooKeeper 3.8, a watcher has one watch per path in each of two
- * tables, data (getData, exists, persistent, recursive) and child
- * (getChildren, persistent), and a later watch replaces the mode of the
- * earlier one: a getData watch on a path with a persistent watch makes the
- * data half one-shot, addWatch makes one-shot watches persistent. */
+ * tables, data (getData, exists) and child (getChildren), addWatch puts
+ * its watch (persistent or recursive) in both, and a later watch replaces
+ * the mode of the earlier one: a getData watch on a path with a persistent
+ * watch makes the data half one-shot, addWatch makes one-shot watches
+ * persistent. The child half of a recursive watch only ever fires DELETED
+ * (for path and its descendants), which is seen once its data half is gone
+ * (removed, or replaced by a one-shot watch that fired). */
 int reg_watch_add(reg_t *reg, uint64_t watcher, const char *path, int mode);
 /* removeWatches (remove true): takes watcher's watch on path from the
- * table(s) of type, whatever its mode; REG_ENOWATCHER if it has none there.
- * checkWatches (remove false): 0 if the table(s) hold any watch on path,
- * whoever's, as ZooKeeper 3.8 answers it, else REG_ENOWATCHER. The
- * PERSISTENT types check or remove only watches of that mode. */
+ * table(s) of type, whatever its mode; REG_ENOWATCHER if it has none there
+ * (so removing DATA, then ANY, of a recursive watch both succeed, as in
+ * ZooKeeper 3.8). checkWatches (remove false): 0 if the table(s) hold any
+ * watch on path, whoever's, as ZooKeeper 3.8 answers it, else
+ * REG_ENOWATCHER. The PERSISTENT types (unknown to ZooKeeper 3.8) check or
+ * remove only watches of that mode, in either table. */
 int reg_watch_remove(reg_t *reg, uint64_t watcher, const char *path, int type,
                      bool remove);
 /* Drops every watch of watcher (its connection closed). */
@@ -425,8 +430,8 @@ int reg_set_watches(reg_t *reg, uint64_t watcher, int64_t rel_zxid,
                     const char *const *child, size_t nchild,
                     const char *const *persistent, size_t npersistent,
                     const char *const *recursive, size_t nrecursive);
-/* Watches as ZooKeeper counts them (wchs): one per path and watcher in each
- * of its data and child watch tables. */
+/* Watches as ZooKeeper counts them (mntr's zk_watch_count): one per path and
+ * watcher in each of its data and child watch tables. */
 size_t reg_watch_count(const reg_t *reg);
 
 /* ---- maintenance ------------------------------------------------------- */

@@ -268,7 +268,7 @@ enum reg__wbits {
     REG__W_DATA = 1u << 0,    /* data table: one-shot (getData, exists) */
     REG__W_CHILD = 1u << 1,   /* child table: one-shot (getChildren) */
     REG__W_PERSIST = 1u << 2, /* both tables: persistent */
-    REG__W_RECUR = 1u << 3,   /* data table: persistent recursive */
+    REG__W_RECUR = 1u << 3,   /* both tables: persistent recursive */
 };
 
 int reg__watch_init(reg_t *reg);
@@ -482,7 +482,8 @@ struct reg {
     reg__htab wpaths;
     reg__htab wowners;
     size_t nwatches;
-    size_t nrecursive;
+    size_t nrecursive;       /* recursive watches in the data table */
+    size_t nrecursive_child; /* and in the child table */
     uint64_t wstamp;
 
     /* pipeline */

@@ -1,14 +1,15 @@
 /*
  * reg_watch.c - watches, as ZooKeeper 3.8's WatchManager pair keeps them.
  *
- * ZooKeeper has two tables: dataWatches (getData/exists watches, and the
- * persistent and persistent-recursive watches of addWatch) and childWatches
- * (getChildren watches, and persistent ones). In each, a watcher has at most
- * one watch per path, with one mode: standard (one-shot), persistent or
- * recursive; a later watch replaces the mode, so a getData watch on a path
- * with a persistent watch turns it one-shot (ZooKeeper 3.8 does exactly
- * that; 3.9 keeps both). We keep one link per (watcher, path) holding its
- * mode in each table. A link sits on two lists, its path's and its
+ * ZooKeeper has two tables: dataWatches (getData/exists watches) and
+ * childWatches (getChildren watches); addWatch puts its persistent or
+ * persistent-recursive watch in both (DataTree.addWatch of 3.6 to 3.8; 3.9
+ * keeps recursive ones out of the child table). In each, a watcher has at
+ * most one watch per path, with one mode: standard (one-shot), persistent
+ * or recursive; a later watch replaces the mode, so a getData watch on a
+ * path with a persistent watch turns its data half one-shot (ZooKeeper 3.8
+ * does exactly that; 3.9 keeps both). We keep one link per (watcher, path)
+ * holding its mode in each table. A link sits on two lists, its path's and its
  * watcher's, so firing a path and dropping a watcher are proportional to
  * what they touch; nothing ever scans all watches. Recursive watches are
  * found by looking up each ancestor of the changed path, and only while
@@ -16,7 +17,11 @@
  *
  * Firing follows WatchManager.triggerWatch: at the path itself one-shot
  * watches fire and go, persistent and recursive ones fire and stay; at
- * ancestors only recursive ones fire, and never for CHILDREN. Each trigger
+ * ancestors only recursive ones fire; recursive ones never fire CHILDREN.
+ * The child table is triggered with CHILDREN (at the parent) and DELETED
+ * (at the deleted node, so its recursive watches and those of its
+ * ancestors see it: the only event the child half of a recursive watch
+ * ever sends, and only once its data half is gone). Each trigger
  * has a stamp and a watcher gets at most one event per stamp; a node's
  * deletion fires the child table's DELETED with the data trigger's stamp,
  * which is ZooKeeper's "suppress those already notified".
@@ -172,6 +177,8 @@ static void set_modes(reg_t *reg, struct wlink *k, unsigned d, unsigned c)
 {
     reg->nwatches = reg->nwatches - weight(k->dmode, k->cmode) + weight(d, c);
     reg->nrecursive = reg->nrecursive - (k->dmode == WM_RECUR) + (d == WM_RECUR);
+    reg->nrecursive_child =
+        reg->nrecursive_child - (k->cmode == WM_RECUR) + (c == WM_RECUR);
     k->dmode = (uint8_t)d;
     k->cmode = (uint8_t)c;
     if (d == WM_NONE && c == WM_NONE)
@@ -254,7 +261,7 @@ int reg__watch_set(reg_t *reg, uint64_t watcher, const char *path, unsigned bits
     if (bits & REG__W_PERSIST)
         d = c = WM_PERSIST;
     if (bits & REG__W_RECUR)
-        d = WM_RECUR;
+        d = c = WM_RECUR;
     set_modes(reg, k, d, c);
     return 0;
 }
@@ -287,6 +294,8 @@ static void fire_at(reg_t *reg, const char *path, bool child, int type,
     while (k) {
         struct wlink *next = k->pnext;
         unsigned mode = child ? k->cmode : k->dmode;
+        if (mode == WM_RECUR && type == REG_EVENT_CHILDREN)
+            mode = WM_NONE;
         if (mode != WM_NONE) {
             deliver(reg, k->wo, stamp, type, path, zxid);
             if (mode == WM_STD) {
@@ -300,14 +309,15 @@ static void fire_at(reg_t *reg, const char *path, bool child, int type,
     }
 }
 
-static void fire_recursive(reg_t *reg, const char *path, int type, int64_t zxid,
-                           uint64_t stamp)
+/* The recursive watches of one table on the ancestors of path. */
+static void fire_recursive(reg_t *reg, const char *path, bool child, int type,
+                           int64_t zxid, uint64_t stamp)
 {
     size_t len = strlen(path);
     while ((len = reg__parent_len(path, len)) > 0) {
         struct wpath *wp = wpath_find(reg, path, len);
         for (struct wlink *k = wp ? wp->head : NULL; k; k = k->pnext)
-            if (k->dmode == WM_RECUR)
+            if ((child ? k->cmode : k->dmode) == WM_RECUR)
                 deliver(reg, k->wo, stamp, type, path, zxid);
     }
 }
@@ -317,7 +327,7 @@ uint64_t reg__watch_fire_data(reg_t *reg, const char *path, int type, int64_t zx
     uint64_t stamp = ++reg->wstamp;
     fire_at(reg, path, false, type, zxid, stamp);
     if (reg->nrecursive > 0)
-        fire_recursive(reg, path, type, zxid, stamp);
+        fire_recursive(reg, path, false, type, zxid, stamp);
     return stamp;
 }
 
@@ -326,6 +336,8 @@ void reg__watch_fire_child(reg_t *reg, const char *path, int type, int64_t zxid,
 {
     uint64_t stamp = suppress ? suppress : ++reg->wstamp;
     fire_at(reg, path, true, type, zxid, stamp);
+    if (reg->nrecursive_child > 0 && type != REG_EVENT_CHILDREN)
+        fire_recursive(reg, path, true, type, zxid, stamp);
 }
 
 /* ---- public calls --------------------------------------------------------------- */
@@ -363,7 +375,7 @@ static int check(const reg_t *reg, const struct wlink *k, const char *path, int 
     case REG_WATCHER_PERSISTENT:
         found = k && (k->dmode == WM_PERSIST || k->cmode == WM_PERSIST);
         break;
-    default: found = k && k->dmode == WM_RECUR; break;
+    default: found = k && (k->dmode == WM_RECUR || k->cmode == WM_RECUR); break;
     }
     return found ? 0 : REG_ENOWATCHER;
 }
@@ -376,7 +388,8 @@ static int remove_one(reg_t *reg, struct wlink *k, int type)
               (type == REG_WATCHER_PERSISTENT && d == WM_PERSIST) ||
               (type == REG_WATCHER_PERSISTENT_RECURSIVE && d == WM_RECUR);
     bool kc = type == REG_WATCHER_CHILDREN || type == REG_WATCHER_ANY ||
-              (type == REG_WATCHER_PERSISTENT && c == WM_PERSIST);
+              (type == REG_WATCHER_PERSISTENT && c == WM_PERSIST) ||
+              (type == REG_WATCHER_PERSISTENT_RECURSIVE && c == WM_RECUR);
     if (!k || !((kd && d != WM_NONE) || (kc && c != WM_NONE)))
         return REG_ENOWATCHER;
     set_modes(reg, k, kd ? WM_NONE : d, kc ? WM_NONE : c);

@@ -52,8 +52,6 @@ KNOWN_SERVER_BUGS = {
                       "BADARGUMENTS instead of a close)",
     "sc_null_data": "server bug: data written as a null buffer reads back as an empty "
                     "buffer, not null (kazoo's create(path, None) then get() gives b'' not None)",
-    "sc_remove_watches_partial": "server bug: removeWatches(ANY) after removeWatches(DATA) of a "
-                                 "persistent recursive watch answers NOWATCHER; ZooKeeper 3.8 OK",
     "sc_acl_auth_scheme": "server bug: a create refused with MARSHALLINGERROR (world ACL with a "
                           "null id) takes no zxid; ZooKeeper logs an error txn",
     "sc_refusal_zxids": "server bug: writes refused before the registry (bad CreateMode or TTL, "

@@ -182,7 +182,7 @@ static void test_recursive(void **state)
 {
     fx *f = *state;
     assert_int_equal(reg_watch_add(f->reg, 8, "/r", REG_WATCH_PERSISTENT_RECURSIVE), 0);
-    assert_int_equal(reg_watch_count(f->reg), 1);
+    assert_int_equal(reg_watch_count(f->reg), 2); /* both tables, as 3.8 */
     mk(f, "/r");
     mk(f, "/r/a");
     mk(f, "/r/a/b");
@@ -210,6 +210,63 @@ static void test_recursive(void **state)
     assert_int_equal(fx_count_ev(f, 8), 2);
     fx_assert_ev(f, 0, 8, REG_EVENT_DELETED, "/r/a/z");
     assert_int_equal(f->ev[f->nev - 1].type, REG_EVENT_CHILDREN);
+}
+
+/* ZooKeeper 3.8 keeps a recursive watch in the child table too: with its
+ * data half gone, the child half still tells of deletions (of the node and
+ * of its descendants), never of changes, creations or children. */
+static void test_recursive_child_half(void **state)
+{
+    fx *f = *state;
+    mk(f, "/h");
+    mk(f, "/h/k");
+    mk(f, "/h/k/j");
+    assert_int_equal(reg_watch_add(f->reg, 3, "/h", REG_WATCH_PERSISTENT_RECURSIVE), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 3, "/h", REG_WATCHER_CHILDREN, false), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 3, "/h", REG_WATCHER_DATA, true), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 3, "/h", REG_WATCHER_DATA, false),
+                     REG_ENOWATCHER);
+    assert_int_equal(reg_watch_remove(f->reg, 3, "/h", REG_WATCHER_CHILDREN, false), 0);
+    assert_int_equal(reg_watch_count(f->reg), 1);
+    fx_reset(f);
+    assert_int_equal(fx_set(f, 0, "/h", "x", -1, NULL), 0);
+    assert_int_equal(fx_set(f, 0, "/h/k", "x", -1, NULL), 0);
+    mk(f, "/h/k2");
+    assert_int_equal(f->nev, 0);
+    assert_int_equal(fx_delete(f, 0, "/h/k/j", -1), 0);
+    assert_int_equal(fx_delete(f, 0, "/h/k2", -1), 0);
+    assert_int_equal(f->nev, 2);
+    fx_assert_ev(f, 0, 3, REG_EVENT_DELETED, "/h/k/j");
+    fx_assert_ev(f, 1, 3, REG_EVENT_DELETED, "/h/k2");
+    /* ANY takes the child half: removing DATA then ANY both succeed */
+    assert_int_equal(reg_watch_remove(f->reg, 3, "/h", REG_WATCHER_ANY, true), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 3, "/h", REG_WATCHER_ANY, true),
+                     REG_ENOWATCHER);
+    assert_int_equal(reg_watch_count(f->reg), 0);
+    /* a getData watch replaces the data half; once it fired, deletions
+     * still come through the child half, exactly once */
+    assert_int_equal(reg_watch_add(f->reg, 3, "/h", REG_WATCH_PERSISTENT_RECURSIVE), 0);
+    assert_int_equal(reg_get(f->reg, 0, "/h", 3, NULL, NULL, NULL), 0);
+    fx_reset(f);
+    assert_int_equal(fx_set(f, 0, "/h", "y", -1, NULL), 0);
+    assert_int_equal(fx_set(f, 0, "/h", "z", -1, NULL), 0);
+    assert_int_equal(fx_set(f, 0, "/h/k", "z", -1, NULL), 0);
+    assert_int_equal(f->nev, 1);
+    assert_int_equal(fx_delete(f, 0, "/h/k", -1), 0);
+    assert_int_equal(f->nev, 2);
+    fx_assert_ev(f, 1, 3, REG_EVENT_DELETED, "/h/k");
+    /* with both halves recursive, a deletion is told once */
+    assert_int_equal(reg_watch_add(f->reg, 3, "/h", REG_WATCH_PERSISTENT_RECURSIVE), 0);
+    mk(f, "/h/m");
+    fx_reset(f);
+    assert_int_equal(fx_delete(f, 0, "/h/m", -1), 0);
+    assert_int_equal(f->nev, 1);
+    fx_assert_ev(f, 0, 3, REG_EVENT_DELETED, "/h/m");
+    assert_int_equal(fx_delete(f, 0, "/h", -1), 0);
+    assert_int_equal(f->nev, 2);
+    fx_assert_ev(f, 1, 3, REG_EVENT_DELETED, "/h");
+    reg_watcher_drop(f->reg, 3);
+    assert_int_equal(reg_watch_count(f->reg), 0);
 }
 
 static void test_remove_check(void **state)
@@ -245,18 +302,23 @@ static void test_remove_check(void **state)
     assert_int_equal(reg_watch_count(f->reg), 1);
     mk(f, "/w/d");
     assert_int_equal(f->nev, 1); /* the child half still fires */
-    /* recursive replaces the data half; DATA removes it too */
+    /* recursive replaces both halves; DATA removes the data half, the
+     * recursive child half stays */
     assert_int_equal(reg_watch_add(f->reg, 1, "/w", REG_WATCH_PERSISTENT_RECURSIVE), 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT_RECURSIVE,
                                       false), 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_DATA, true), 0);
+    assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT,
+                                      false), REG_ENOWATCHER);
+    assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT_RECURSIVE,
+                                      true), 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT_RECURSIVE,
                                       false), REG_ENOWATCHER);
-    /* an exists watch replaces a recursive one */
+    /* an exists watch replaces the data half of a recursive one */
     assert_int_equal(reg_watch_add(f->reg, 1, "/w", REG_WATCH_PERSISTENT_RECURSIVE), 0);
     assert_int_equal(reg_exists(f->reg, 0, "/w", 1, NULL), 0);
     assert_int_equal(reg_watch_remove(f->reg, 1, "/w", REG_WATCHER_PERSISTENT_RECURSIVE,
-                                      true), REG_ENOWATCHER);
+                                      true), 0);
     fx_reset(f);
     mk(f, "/w/d/e"); /* no recursive watch left */
     assert_int_equal(f->nev, 0);
@@ -280,7 +342,7 @@ static void test_drop(void **state)
         assert_int_equal(reg_exists(f->reg, 0, p, 43, NULL), 0);
     }
     assert_int_equal(reg_watch_add(f->reg, 42, "/", REG_WATCH_PERSISTENT_RECURSIVE), 0);
-    assert_int_equal(reg_watch_count(f->reg), 101);
+    assert_int_equal(reg_watch_count(f->reg), 102);
     reg_watcher_drop(f->reg, 42);
     reg_watcher_drop(f->reg, 4242);
     assert_int_equal(reg_watch_count(f->reg), 50);
@@ -320,7 +382,7 @@ static void test_set_watches(void **state)
     fx_assert_ev(f, 4, 5, REG_EVENT_DELETED, "/gone2");
     assert_int_equal(f->ev[0].zxid, -1);
     /* armed: /d1 data, /missing exists, /c2 children, /pp, /rr */
-    assert_int_equal(reg_watch_count(f->reg), 1 + 1 + 1 + 2 + 1);
+    assert_int_equal(reg_watch_count(f->reg), 1 + 1 + 1 + 2 + 2);
     fx_reset(f);
     assert_int_equal(fx_set(f, 0, "/d1", "y", -1, NULL), 0);
     mk(f, "/missing");
@@ -345,6 +407,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_child_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_and_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recursive_child_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recursive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
