@@ -50,6 +50,7 @@ static int zkp__create_op(const zkp_request *req, reg_op *op)
     op->path = req->path.s;
     op->data = req->data.data;
     op->data_len = req->data.len;
+    op->data_null = req->data.data == NULL; /* a null buffer: null data */
     op->create_flags = (uint32_t)flags;
     op->ttl_ms = ttl ? req->ttl : 0;
     op->acl = req->acl.v;
@@ -79,6 +80,7 @@ static int zkp__simple_op(const zkp_request *req, reg_op *op)
         op->type = REG_OP_SET_DATA;
         op->data = req->data.data;
         op->data_len = req->data.len;
+        op->data_null = req->data.data == NULL;
         return 0;
     case ZKP_OP_SET_ACL:
         if (req->acl.n == 0)

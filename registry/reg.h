@@ -167,6 +167,10 @@ typedef struct reg_op {
     const char *path;          /* CREATE, DELETE, SET_DATA, SET_ACL, CHECK */
     const void *data;          /* CREATE, SET_DATA */
     size_t data_len;
+    bool data_null;            /* CREATE, SET_DATA: the data is ZooKeeper's
+                                  null (a jute buffer of length -1, read back
+                                  as null by reg_get), data_len 0; false: the
+                                  data_len bytes at data, maybe none (empty) */
     uint32_t create_flags;     /* CREATE: enum reg_create_flags */
     int64_t ttl_ms;            /* CREATE with REG_CREATE_TTL: 1..2^40-1, else
                                   BADARGUMENTS; other creates: <= 0 (a
@@ -359,7 +363,9 @@ int reg_session_ephemerals(const reg_t *reg, int64_t session,
  * leaves a one-shot watch: reg_get a data watch (only if the node exists and
  * may be read), reg_exists a data watch if the node exists or an exists
  * watch if not, reg_children a child watch (only if the node exists and may
- * be read). Data pointers stay valid until the next reg_commit. */
+ * be read). reg_get's *data is NULL (with *len 0) for ZooKeeper's null data
+ * and never NULL otherwise, empty data included. Data pointers stay valid
+ * until the next reg_commit. */
 int reg_get(reg_t *reg, int64_t session, const char *path, uint64_t watcher,
             const void **data, size_t *len, reg_stat *st);
 int reg_exists(reg_t *reg, int64_t session, const char *path, uint64_t watcher,
@@ -496,6 +502,7 @@ const reg_node *reg_node_next_sibling(const reg_node *node);
 const reg_node *reg_node_parent(const reg_node *node);
 /* The node's own name (last path component; "" for the root). */
 const char *reg_node_name(const reg_node *node, size_t *len);
+/* The node's data; null data reads as empty (never NULL). */
 const void *reg_node_data(const reg_node *node, size_t *len);
 void reg_node_stat(const reg_node *node, reg_stat *st);
 

@@ -61,7 +61,8 @@ static reg_node *new_node(reg_t *reg, const reg_txn *t, const struct reg__rec *r
     uint32_t aid;
     if (!n)
         return NULL;
-    if (reg__node_set_data(reg, n, r->data, r->data_len) < 0 ||
+    if (reg__node_set_data(reg, n, r->data, r->data_len,
+                           (r->flags & REG__RF_NULL_DATA) != 0) < 0 ||
         reg__acl_intern(reg, r->acl.e, r->acl.n, &aid) < 0) {
         reg__node_free(reg, n);
         return NULL;
@@ -159,7 +160,8 @@ static int apply_set_data(reg_t *reg, const reg_txn *t, struct reg__rec *r,
     reg_node *n = reg__lookup(reg, r->path);
     if (!n)
         return REG_ENONODE;
-    if (reg__node_set_data(reg, n, r->data, r->data_len) < 0)
+    if (reg__node_set_data(reg, n, r->data, r->data_len,
+                           (r->flags & REG__RF_NULL_DATA) != 0) < 0)
         return -ENOMEM;
     n->mtime = t->time;
     n->mzxid = t->zxid;

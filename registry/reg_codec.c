@@ -1,7 +1,7 @@
 /*
  * reg_codec.c - txns as bytes for the write-ahead log.
  *
- * Format (little-endian), version 1:
+ * Format (little-endian), version 1 or 2:
  *   u8 'T', u8 version, i64 zxid, i64 session, i64 time, i32 type, i32 err,
  *   u32 nrec, then per record: i32 kind, i32 optype, u32 flags and
  *     CREATE          str path, blob data, acl, u8 node kind, i64 owner,
@@ -14,6 +14,10 @@
  *     CLOSE_SESSION   u32 n, n x str path
  *   acl = u32 n, n x (i32 perms, str scheme, str id); str and blob = u32
  *   length and bytes. Nothing may follow the last record.
+ * Record flags: 1 a parent made by REG_CREATE_PARENTS; 2 (version 2 only,
+ * CREATE and SET_DATA with empty data) ZooKeeper's null data. A txn is
+ * written as version 1 unless it needs version 2, so logs of writes without
+ * null data read the same in older builds.
  *
  * The decoder is the log's gate against damage the checksums missed and
  * against hostile files: every length and count is bounded by the bytes
@@ -28,6 +32,7 @@
 
 #define CODEC_MAGIC 'T'
 #define CODEC_VERSION 1
+#define CODEC_VERSION_NULL_DATA 2
 #define MAX_PATH (1u << 16)
 #define MAX_BLOB (1u << 30)
 #define MAX_ACL 65535u
@@ -93,9 +98,13 @@ int reg_txn_encode(const reg_txn *txn, uint8_t **buf, size_t *len)
     struct reg__wr w;
     if (!txn || !buf || !len)
         return -EINVAL;
+    uint8_t version = CODEC_VERSION;
+    for (uint32_t i = 0; i < txn->nrec; i++)
+        if (txn->rec[i].flags & REG__RF_NULL_DATA)
+            version = CODEC_VERSION_NULL_DATA;
     reg__wr_init(&w, NULL, NULL);
     reg__wr_u8(&w, CODEC_MAGIC);
-    reg__wr_u8(&w, CODEC_VERSION);
+    reg__wr_u8(&w, version);
     reg__wr_i64(&w, txn->zxid);
     reg__wr_i64(&w, txn->session);
     reg__wr_i64(&w, txn->time);
@@ -225,10 +234,22 @@ static bool op_type(int32_t t)
            t == REG_OP_CREATE_SESSION || t == REG_OP_CLOSE_SESSION;
 }
 
-/* Whether a record of this kind may appear in a txn of this type. */
-static bool rec_fits(const reg_txn *t, const struct reg__rec *rec)
+/* Whether a record's flags are ones reg_prepare sets (in that version). */
+static bool flags_fit(const struct reg__rec *rec, uint8_t version)
 {
-    if (!zk_err(rec->kind == REG__R_ERROR ? rec->num : 0) || rec->flags > REG__RF_IMPLICIT)
+    uint32_t known = REG__RF_IMPLICIT;
+    if (version >= CODEC_VERSION_NULL_DATA &&
+        (rec->kind == REG__R_CREATE || rec->kind == REG__R_SET_DATA))
+        known |= REG__RF_NULL_DATA;
+    if (rec->flags & ~known)
+        return false;
+    return !(rec->flags & REG__RF_NULL_DATA) || rec->data_len == 0;
+}
+
+/* Whether a record of this kind may appear in a txn of this type. */
+static bool rec_fits(const reg_txn *t, const struct reg__rec *rec, uint8_t version)
+{
+    if (!zk_err(rec->kind == REG__R_ERROR ? rec->num : 0) || !flags_fit(rec, version))
         return false;
     if ((rec->flags & REG__RF_IMPLICIT) && rec->kind != REG__R_CREATE)
         return false;
@@ -263,7 +284,10 @@ static bool txn_fits(const reg_txn *t, uint32_t nrec)
 
 static void get_txn(struct reg__rd *r, reg_txn *t)
 {
-    if (reg__rd_u8(r) != CODEC_MAGIC || reg__rd_u8(r) != CODEC_VERSION)
+    if (reg__rd_u8(r) != CODEC_MAGIC)
+        reg__rd_fail(r);
+    uint8_t version = reg__rd_u8(r);
+    if (version != CODEC_VERSION && version != CODEC_VERSION_NULL_DATA)
         reg__rd_fail(r);
     t->zxid = reg__rd_i64(r);
     t->session = reg__rd_i64(r);
@@ -282,7 +306,7 @@ static void get_txn(struct reg__rd *r, reg_txn *t)
         rec->optype = reg__rd_i32(r);
         rec->flags = reg__rd_u32(r);
         get_body(r, rec);
-        if (!r->err && !rec_fits(t, rec))
+        if (!r->err && !rec_fits(t, rec, version))
             reg__rd_fail(r);
     }
     if (!r->err && r->off != r->len)

@@ -90,9 +90,10 @@ struct reg_node {
     uint32_t data_len;
     uint32_t acl; /* interned ACL id */
     uint16_t name_len;
-    int8_t height; /* AVL height */
-    uint8_t kind;  /* enum reg__kind */
-    char name[];   /* NUL-terminated */
+    int8_t height;     /* AVL height */
+    uint8_t kind;      /* enum reg__kind */
+    uint8_t null_data; /* data is ZooKeeper's null (data_len 0), not empty */
+    char name[];       /* NUL-terminated */
 };
 
 static inline struct reg__ext *reg__ext(const reg_node *n)
@@ -138,7 +139,9 @@ reg_node *reg__node_new(reg_t *reg, const char *name, size_t len, int kind,
 void reg__node_free(reg_t *reg, reg_node *n);
 /* n's dir, allocated on first use; NULL when out of memory. */
 struct reg__dir *reg__node_dir(reg_t *reg, reg_node *n);
-int reg__node_set_data(reg_t *reg, reg_node *n, const void *data, size_t len);
+/* null: ZooKeeper's null data (len must be 0). */
+int reg__node_set_data(reg_t *reg, reg_node *n, const void *data, size_t len,
+                       bool null);
 int reg__node_link(reg_t *reg, reg_node *parent, reg_node *n);
 void reg__node_unlink(reg_t *reg, reg_node *n);
 reg_node *reg__lookup(const reg_t *reg, const char *path);
@@ -295,7 +298,8 @@ enum reg__rec_kind {
     REG__R_CLOSE_SESSION = REG_OP_CLOSE_SESSION,
 };
 
-#define REG__RF_IMPLICIT 1u /* a parent created by REG_CREATE_PARENTS */
+#define REG__RF_IMPLICIT 1u  /* a parent created by REG_CREATE_PARENTS */
+#define REG__RF_NULL_DATA 2u /* CREATE, SET_DATA: the data is null, not empty */
 
 /* One primitive effect; a txn is a list of them. */
 struct reg__rec {

@@ -41,7 +41,7 @@ static bool node_op_ok(const reg_op *op, bool in_multi)
             return false;
         /* fall through */
     case REG_OP_SET_DATA:
-        if (!op->data && op->data_len)
+        if ((!op->data || op->data_null) && op->data_len)
             return false;
         break;
     case REG_OP_DELETE:

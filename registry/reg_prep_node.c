@@ -71,6 +71,20 @@ static int create_mode(const reg_op *op, int *kind)
     return 0;
 }
 
+/* The op's data into a CREATE or SET_DATA record. */
+static int copy_data(struct reg__rec *r, const reg_op *op)
+{
+    if (op->data_null)
+        r->flags |= REG__RF_NULL_DATA;
+    if (op->data_len > 0) {
+        if (!(r->data = malloc(op->data_len)))
+            return -ENOMEM;
+        memcpy(r->data, op->data, op->data_len);
+        r->data_len = (uint32_t)op->data_len;
+    }
+    return 0;
+}
+
 /* Records the creation of path under its (existing) parent in the overlay:
  * the parent's create count and child count go up. */
 static int note_create(struct reg__prep *p, const char *path, int kind,
@@ -115,13 +129,7 @@ static int add_create_rec(struct reg__prep *p, const char *path, int kind,
     r->acl = *acl;
     acl->e = NULL;
     acl->n = 0;
-    if (op && op->data_len > 0) {
-        if (!(r->data = malloc(op->data_len)))
-            return -ENOMEM;
-        memcpy(r->data, op->data, op->data_len);
-        r->data_len = (uint32_t)op->data_len;
-    }
-    return 0;
+    return op ? copy_data(r, op) : 0;
 }
 
 /* REG_CREATE_PARENTS: finds the deepest existing ancestor of path (its
@@ -289,13 +297,7 @@ int reg__prep_set_data(struct reg__prep *p, const reg_op *op)
     if (!r || !(r->path = strdup(op->path)))
         return -ENOMEM;
     m->version = r->num = nv;
-    if (op->data_len > 0) {
-        if (!(r->data = malloc(op->data_len)))
-            return -ENOMEM;
-        memcpy(r->data, op->data, op->data_len);
-        r->data_len = (uint32_t)op->data_len;
-    }
-    return 0;
+    return copy_data(r, op);
 }
 
 static int set_acl_rec(struct reg__prep *p, const reg_op *op,

@@ -38,7 +38,8 @@ int reg_get(reg_t *reg, int64_t session, const char *path, uint64_t watcher,
     if (rc)
         return rc;
     if (data)
-        *data = n->data ? (const void *)n->data : (const void *)"";
+        *data = n->data ? (const void *)n->data
+                : n->null_data ? NULL : (const void *)"";
     if (len)
         *len = n->data_len;
     if (st)

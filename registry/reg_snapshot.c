@@ -1,14 +1,16 @@
 /*
  * reg_snapshot.c - the committed state as a stream of bytes, and back.
  *
- * Format (little-endian), version 1:
+ * Format (little-endian), version 2:
  *   "ZKREGSNP", u32 version, i64 last zxid
  *   u32 n ACLs:      u32 id, u32 n, n x (i32 perms, str scheme, str id)
  *   u32 n sessions:  i64 id, i64 timeout, u32 flags, 16 bytes password
- *   nodes in pre-order, from the root: blob name ("" for the root), u8 kind,
+ *   nodes in pre-order, from the root: blob name ("" for the root), u8 kind
+ *     (bit 7: the data is ZooKeeper's null; the blob is then empty),
  *     i64 owner, i64 czxid, mzxid, pzxid, ctime, mtime, i32 version,
  *     cversion, aversion, u32 ACL id, blob data, u32 number of children
  *   i64 node count, i64 FNV-1a hash of every byte before it.
+ * Version 1 is the same without null data; it is still read.
  *
  * Writing walks the tree without recursion (parent links and sibling
  * search) through a 64 KiB buffer. Reading builds a complete new registry
@@ -25,7 +27,9 @@
 #include "reg_internal.h"
 
 #define SNAP_MAGIC "ZKREGSNP"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u
+#define SNAP_VERSION_OLD 1u /* read only: no null data */
+#define KIND_NULL_DATA 0x80u
 #define MAX_NAME 65535u
 #define MAX_PATH_TOTAL (1u << 16)
 #define MAX_DATA (1u << 30)
@@ -82,7 +86,7 @@ static void put_sessions(struct reg__wr *w, const reg_t *reg)
 static void put_node(struct reg__wr *w, const reg_node *n)
 {
     reg__wr_blob(w, n->name, n->name_len);
-    reg__wr_u8(w, n->kind);
+    reg__wr_u8(w, (uint8_t)(n->kind | (n->null_data ? KIND_NULL_DATA : 0u)));
     reg__wr_i64(w, reg__node_owner(n));
     reg__wr_i64(w, n->czxid);
     reg__wr_i64(w, n->mzxid);
@@ -156,6 +160,7 @@ struct loader {
     struct level *stk;
     size_t depth, cap;
     int64_t count;
+    uint32_t version;
 };
 
 static int id_cmp(const void *a, const void *b)
@@ -257,14 +262,19 @@ struct rawnode {
     uint8_t *name, *data;
     uint32_t nlen, dlen, acl, nkids;
     uint8_t kind;
+    bool null_data;
     int64_t owner, czxid, mzxid, pzxid, ctime, mtime;
     int32_t version, cversion, aversion;
 };
 
-static void get_raw(struct reg__rd *r, struct rawnode *x)
+static void get_raw(struct reg__rd *r, struct rawnode *x, uint32_t version)
 {
     x->name = reg__rd_blob(r, MAX_NAME, &x->nlen);
     x->kind = reg__rd_u8(r);
+    if (version >= SNAP_VERSION && (x->kind & KIND_NULL_DATA)) {
+        x->kind &= (uint8_t)~KIND_NULL_DATA;
+        x->null_data = true;
+    }
     x->owner = reg__rd_i64(r);
     x->czxid = reg__rd_i64(r);
     x->mzxid = reg__rd_i64(r);
@@ -281,7 +291,7 @@ static void get_raw(struct reg__rd *r, struct rawnode *x)
 
 static bool raw_ok(const struct loader *L, const struct rawnode *x)
 {
-    if (x->kind > REG__TTL)
+    if (x->kind > REG__TTL || (x->null_data && x->dlen > 0))
         return false;
     if (x->kind == REG__EPHEMERAL && (x->owner == 0 || x->nkids > 0))
         return false;
@@ -308,6 +318,7 @@ static reg_node *make_node(struct loader *L, struct rawnode *x)
     }
     n->data = x->data;
     n->data_len = x->dlen;
+    n->null_data = x->null_data;
     L->reg->mem += x->dlen;
     x->data = NULL;
     reg__acl_ref(L->reg, acl);
@@ -371,7 +382,7 @@ static void get_node(struct loader *L)
 {
     struct rawnode x = {0};
     size_t pathlen = 1;
-    get_raw(L->rd, &x);
+    get_raw(L->rd, &x, L->version);
     reg_node *n = L->rd->err ? NULL : make_node(L, &x);
     free(x.name);
     free(x.data);
@@ -409,7 +420,9 @@ static void get_all(struct loader *L)
 {
     char magic[8] = {0};
     reg__rd_bytes(L->rd, magic, 8);
-    if (memcmp(magic, SNAP_MAGIC, 8) != 0 || reg__rd_u32(L->rd) != SNAP_VERSION)
+    L->version = reg__rd_u32(L->rd);
+    if (memcmp(magic, SNAP_MAGIC, 8) != 0 ||
+        (L->version != SNAP_VERSION && L->version != SNAP_VERSION_OLD))
         reg__rd_fail(L->rd);
     int64_t zxid = reg__rd_i64(L->rd);
     if (zxid < 0 || zxid == INT64_MAX)

@@ -69,10 +69,11 @@ void reg__node_free(reg_t *reg, reg_node *n)
     free(n->kind == REG__PERSISTENT ? (void *)n : (void *)reg__ext(n));
 }
 
-int reg__node_set_data(reg_t *reg, reg_node *n, const void *data, size_t len)
+int reg__node_set_data(reg_t *reg, reg_node *n, const void *data, size_t len,
+                       bool null)
 {
     uint8_t *copy = NULL;
-    if (len > UINT32_MAX)
+    if (len > UINT32_MAX || (null && len > 0))
         return -EINVAL;
     if (len > 0) {
         copy = malloc(len);
@@ -84,6 +85,7 @@ int reg__node_set_data(reg_t *reg, reg_node *n, const void *data, size_t len)
     free(n->data);
     n->data = copy;
     n->data_len = (uint32_t)len;
+    n->null_data = null;
     return 0;
 }
 

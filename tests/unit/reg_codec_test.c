@@ -88,13 +88,15 @@ static void dump_node(reg_t *reg, const reg_node *n, char *path, size_t plen,
 {
     reg_stat st;
     size_t dlen, nlen;
+    const void *got;
     reg_node_stat(n, &st);
     const char *data = reg_node_data(n, &dlen);
-    dprintf_(d, "%s c=%lld m=%lld p=%lld ct=%lld mt=%lld v=%d cv=%d av=%d o=%llx n=%d d=%.*s",
+    assert_int_equal(reg_get(reg, 0, plen ? path : "/", 0, &got, NULL, NULL), 0);
+    dprintf_(d, "%s c=%lld m=%lld p=%lld ct=%lld mt=%lld v=%d cv=%d av=%d o=%llx n=%d d=%.*s%s",
              plen ? path : "/", (long long)st.czxid, (long long)st.mzxid,
              (long long)st.pzxid, (long long)st.ctime, (long long)st.mtime, st.version,
              st.cversion, st.aversion, (unsigned long long)st.ephemeral_owner,
-             st.num_children, (int)dlen, data);
+             st.num_children, (int)dlen, data, got ? "" : " (null)");
     assert_int_equal(reg_get_acl(reg, 0, plen ? path : "/", NULL, dump_acl, d), 0);
     dprintf_(d, " sub=%lld\n", (long long)reg_subtree_zxid(reg, plen ? path : "/"));
     for (const reg_node *c = reg_node_first_child(n); c; c = reg_node_next_sibling(c)) {
@@ -181,6 +183,12 @@ static void populate(fx *f, struct log *log, int64_t *local_out)
     ops[n++] = fx_op_delete("/q/x-0000000000", -1);
     ops[n++] = fx_op_set("/services/web/a", "{\"x\":2}", 0);
     ops[n++] = fx_op_create("/nope/x", NULL, 0); /* error txn */
+    ops[n] = fx_op_create("/null", NULL, 0);      /* null data, not empty */
+    ops[n++].data_null = true;
+    ops[n++] = fx_op_create("/empty", NULL, 0);
+    ops[n++] = fx_op_create("/e2", "x", 0);
+    ops[n] = fx_op_set("/e2", NULL, -1);
+    ops[n++].data_null = true;
     for (size_t i = 0; i < n; i++) {
         f->now += 7;
         (void)logged(f, 0, &ops[i], log);
@@ -204,6 +212,10 @@ static void populate(fx *f, struct log *log, int64_t *local_out)
     reg_op bad[] = {fx_op_create("/m2", NULL, 0), fx_op_delete("/zzz", -1)};
     reg_op mbad = {.type = REG_OP_MULTI, .ops = bad, .nops = 2};
     assert_int_equal(logged(f, 0, &mbad, log), REG_ENONODE);
+    reg_op nops[] = {fx_op_create("/mn", NULL, 0), fx_op_set("/empty", NULL, -1)};
+    nops[0].data_null = true;
+    reg_op mnull = {.type = REG_OP_MULTI, .ops = nops, .nops = 2};
+    assert_int_equal(logged(f, 0, &mnull, log), 0);
 }
 
 static void log_free(struct log *log)
@@ -265,6 +277,37 @@ static void try_apply(fx *scratch, reg_txn *t)
     reg_result res = {0};
     reg_commit(scratch->reg, t, &res);
     reg_result_clear(&res);
+}
+
+/* Null data needs the version 2 format; a txn without it is written as
+ * version 1, byte for byte as before, and a version 1 txn may not claim it. */
+static void test_txn_null_data_version(void **state)
+{
+    (void)state;
+    fx *f = fx_new();
+    reg_op ops[] = {fx_op_create("/e", NULL, 0), fx_op_create("/n", NULL, 0),
+                    fx_op_set("/e", NULL, -1)};
+    ops[1].data_null = ops[2].data_null = true;
+    uint8_t versions[3];
+    for (int i = 0; i < 3; i++) {
+        reg_txn *t = fx_prep(f, 0, &ops[i]), *d = NULL;
+        uint8_t *buf;
+        size_t len;
+        assert_int_equal(reg_txn_encode(t, &buf, &len), 0);
+        versions[i] = buf[1];
+        assert_int_equal(reg_txn_decode(buf, len, &d), 0);
+        reg_txn_free(d);
+        if (buf[1] == 2) {
+            buf[1] = 1;
+            assert_int_equal(reg_txn_decode(buf, len, &d), -EINVAL);
+        }
+        free(buf);
+        assert_int_equal(reg_commit(f->reg, t, NULL), 0);
+    }
+    assert_int_equal(versions[0], 1);
+    assert_int_equal(versions[1], 2);
+    assert_int_equal(versions[2], 2);
+    fx_free(f);
 }
 
 static void test_txn_garbage(void **state)
@@ -352,6 +395,49 @@ static void test_snapshot_roundtrip(void **state)
     free(m2.p);
     fx_free(a);
     fx_free(b);
+}
+
+/* Rewrites a snapshot as format version 1 (the version field, then the
+ * closing hash over every byte before it). */
+static void as_version1(struct mem *m)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    m->p[8] = 1;
+    m->p[9] = m->p[10] = m->p[11] = 0;
+    for (size_t i = 0; i + 8 < m->len; i++)
+        h = (h ^ m->p[i]) * 0x100000001b3ull;
+    for (int i = 0; i < 8; i++)
+        m->p[m->len - 8 + (size_t)i] = (uint8_t)(h >> (8 * i));
+}
+
+/* Version 1 snapshots (before null data) still load; null data needs 2. */
+static void test_snapshot_version1(void **state)
+{
+    (void)state;
+    fx *a = fx_new();
+    assert_int_equal(fx_create(a, 0, "/a", "x", 0, NULL, 0), 0);
+    assert_int_equal(fx_create(a, 0, "/a/b", NULL, 0, NULL, 0), 0);
+    struct mem m = snapshot(a->reg);
+    assert_int_equal(m.p[8], 2);
+    as_version1(&m);
+    fx *b = fx_new();
+    assert_int_equal(reg_snapshot_read(b->reg, mem_read, &m), 0);
+    char *da = dump_tree(a->reg), *db = dump_tree(b->reg);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+    free(m.p);
+    fx_free(b);
+    reg_op op = fx_op_create("/n", NULL, 0);
+    op.data_null = true;
+    assert_int_equal(fx_write(a, 0, &op, NULL), 0);
+    m = snapshot(a->reg);
+    as_version1(&m);
+    b = fx_new();
+    assert_int_equal(reg_snapshot_read(b->reg, mem_read, &m), -EINVAL);
+    free(m.p);
+    fx_free(b);
+    fx_free(a);
 }
 
 static void test_snapshot_hostile(void **state)
@@ -496,8 +582,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_txn_roundtrip_and_replay),
+        cmocka_unit_test(test_txn_null_data_version),
         cmocka_unit_test(test_txn_garbage),
         cmocka_unit_test(test_snapshot_roundtrip),
+        cmocka_unit_test(test_snapshot_version1),
         cmocka_unit_test(test_snapshot_hostile),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_orphan_ephemeral_replay),

@@ -119,6 +119,56 @@ static void test_create_get_set_delete(void **state)
     assert_int_equal(reg_last_zxid(f->reg), 4);
 }
 
+/* ZooKeeper keeps null data (a jute buffer of length -1) apart from empty
+ * data: reg_get gives NULL for it; the node view, as DNS reads it, "". */
+static void test_null_data(void **state)
+{
+    fx *f = *state;
+    const void *data;
+    size_t len = 9;
+    reg_stat st;
+    reg_op op = fx_op_create("/n", NULL, 0);
+    op.data_null = true;
+    assert_int_equal(fx_write(f, 0, &op, NULL), 0);
+    assert_int_equal(reg_get(f->reg, 0, "/n", 0, &data, &len, &st), 0);
+    assert_null(data);
+    assert_int_equal(len, 0);
+    assert_int_equal(st.data_length, 0);
+    assert_non_null(reg_node_data(reg_lookup(f->reg, "/n"), &len));
+    assert_int_equal(len, 0);
+    /* empty is not null */
+    assert_int_equal(fx_create(f, 0, "/e", NULL, 0, NULL, 0), 0);
+    assert_int_equal(reg_get(f->reg, 0, "/e", 0, &data, &len, NULL), 0);
+    assert_non_null(data);
+    assert_int_equal(len, 0);
+    /* setData switches either way */
+    reg_op set = fx_op_set("/e", NULL, -1);
+    set.data_null = true;
+    assert_int_equal(fx_write(f, 0, &set, NULL), 0);
+    assert_int_equal(reg_get(f->reg, 0, "/e", 0, &data, &len, NULL), 0);
+    assert_null(data);
+    assert_int_equal(fx_set(f, 0, "/e", "x", -1, NULL), 0);
+    assert_int_equal(reg_get(f->reg, 0, "/e", 0, &data, &len, NULL), 0);
+    assert_memory_equal(data, "x", 1);
+    assert_int_equal(fx_set(f, 0, "/e", NULL, -1, NULL), 0);
+    assert_int_equal(reg_get(f->reg, 0, "/e", 0, &data, &len, NULL), 0);
+    assert_non_null(data);
+    /* in a multi too */
+    reg_op ops[] = {fx_op_create("/m", NULL, 0), fx_op_set("/n", "y", -1)};
+    ops[0].data_null = true;
+    reg_op multi = {.type = REG_OP_MULTI, .ops = ops, .nops = 2};
+    assert_int_equal(fx_write(f, 0, &multi, NULL), 0);
+    assert_int_equal(reg_get(f->reg, 0, "/m", 0, &data, &len, NULL), 0);
+    assert_null(data);
+    assert_int_equal(reg_get(f->reg, 0, "/n", 0, &data, &len, NULL), 0);
+    assert_memory_equal(data, "y", 1);
+    /* null data has no bytes */
+    reg_txn *t = NULL;
+    op = fx_op_create("/bad", "abc", 0);
+    op.data_null = true;
+    assert_int_equal(reg_prepare(f->reg, 0, &op, f->now, &t), -EINVAL);
+}
+
 static void test_errors(void **state)
 {
     fx *f = *state;
@@ -503,6 +553,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_initial_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_get_set_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_null_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_ops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_path_validate, setup, teardown),
