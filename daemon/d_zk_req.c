@@ -14,7 +14,10 @@
  * MARSHALLINGERROR and the connection lives on; a NUL in a string
  * BADARGUMENTS; an unknown opcode UNIMPLEMENTED (zxid -1), then close; a
  * frame shorter than a request header closes at once; a client's
- * createSession opcode gets MARSHALLINGERROR.
+ * createSession opcode gets MARSHALLINGERROR. A write refused that way, or
+ * by the codec's own early checks (a bad CreateMode, a client's
+ * deleteContainer), still goes down the pipeline as a refused op: ZooKeeper
+ * gives it a zxid and logs an error txn, so every later zxid matches.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -167,23 +170,14 @@ static void pend__emit_ready(zkd_zk_conn *c)
 
 /* ---- refusals ------------------------------------------------------------ */
 
-/* The error reply of a request refused before the registry: a multi gets a
- * MultiResponse (bad is the failing sub-op), anything else a header. */
-static int req__encode_refusal(zk_buf *out, const zkp_request *req, int64_t zxid, int err,
-                               size_t bad)
-{
-    if (req->type == ZKP_OP_MULTI && bad < req->nops)
-        return zkp_reply_multi_error(out, req->xid, zxid, req->nops, bad, err);
-    return zkp_reply_header(out, req->xid, zxid, err);
-}
-
-/* Answers a refused request in order: behind this connection's writes. */
-static int req__refuse(zkd_zk_conn *c, const zkp_request *req, int err, size_t bad,
-                       int64_t start)
+/* Answers a request refused without a txn (a client's createSession, a
+ * write the pipeline could not take) in order: behind this connection's
+ * writes. */
+static int req__refuse(zkd_zk_conn *c, const zkp_request *req, int err, int64_t start)
 {
     int64_t zxid = reg_last_zxid(c->d->reg);
     if (c->nfifo == 0) {
-        int rc = req__encode_refusal(&c->out, req, zxid, err, bad);
+        int rc = zkp_reply_header(&c->out, req->xid, zxid, err);
         if (rc == 0)
             zkd_zk_sent(c, start);
         return rc;
@@ -192,7 +186,7 @@ static int req__refuse(zkd_zk_conn *c, const zkp_request *req, int err, size_t b
     if (p == NULL)
         return -ENOMEM;
     p->ready = true;
-    int rc = req__encode_refusal(&p->reply, req, zxid, err, bad);
+    int rc = zkp_reply_header(&p->reply, req->xid, zxid, err);
     if (rc < 0) {
         pend__free(p);
         return rc;
@@ -206,7 +200,9 @@ static int req__refuse(zkd_zk_conn *c, const zkp_request *req, int err, size_t b
 static int req__reply_multi(zkd_zk_conn *c, const zkd_zk_pend *p, int64_t zxid,
                             const reg_result *res)
 {
-    if (res->nsub != p->nops)
+    /* a multi that failed as a whole (it did not decode, or a sub-op threw
+     * something other than a KeeperException in ZooKeeper): a header */
+    if (res->nsub != p->nops || (res->err != 0 && res->nsub == 0))
         return zkp_reply_header(&c->out, p->xid, zxid, res->err ? res->err : -EINVAL);
     zkp_request *ops = calloc(p->nops ? p->nops : 1, sizeof(*ops));
     if (ops == NULL)
@@ -264,29 +260,47 @@ static void req__on_commit(void *ctx, const reg_result *res)
     zkd_zk_unref(c);
 }
 
-static int req__write(zkd_zk_conn *c, const zkp_request *req, zkp_arena *a, int64_t start)
+/* Sends op (refused or not) down the pipeline; its reply waits in the
+ * queue for the commit. */
+static int req__submit(zkd_zk_conn *c, const zkp_request *req, const reg_op *op,
+                       int64_t start)
 {
-    reg_op op;
-    size_t bad = SIZE_MAX;
-    int rc = zkp_request_to_op(req, a, &op, &bad);
-    if (rc < 0)
-        return req__refuse(c, req, rc, bad, start);
     zkd_zk_pend *p = pend__new(c, req, start);
     if (p == NULL)
         return -ENOMEM;
     /* queued first: a pipeline that commits at once finds it in place */
     pend__push(c, p);
     c->refs++;
-    rc = zkd_pipeline_write(&c->d->pipe, c->session, &op, start, req__on_commit, p);
+    int rc = zkd_pipeline_write(&c->d->pipe, c->session, op, start, req__on_commit, p);
     if (rc < 0) {
         c->refs--;
         pend__unlink(c, p);
         pend__free(p);
-        return req__refuse(c, req, rc, SIZE_MAX, start);
+        return req__refuse(c, req, rc, start);
     }
     if (req->type == ZKP_OP_CLOSE_SESSION)
         c->closing_session = true;
     return 0;
+}
+
+static int req__write(zkd_zk_conn *c, const zkp_request *req, zkp_arena *a, int64_t start)
+{
+    reg_op op;
+    int rc = zkp_request_to_op(req, a, &op);
+    if (rc < 0)
+        return req__refuse(c, req, rc, start);
+    return req__submit(c, req, &op, start);
+}
+
+/* A request that did not decode (err: MARSHALLINGERROR or BADARGUMENTS): a
+ * write still takes a zxid, as in ZooKeeper, which numbers a write before
+ * it reads its body; anything else is answered at once. */
+static int req__refuse_body(zkd_zk_conn *c, const zkp_request *req, int err, int64_t start)
+{
+    reg_op op;
+    if (zkp_request_refusal(req->type, err, &op) == 0)
+        return req__submit(c, req, &op, start);
+    return req__refuse(c, req, err, start);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -297,7 +311,7 @@ static int req__undecodable(zkd_zk_conn *c, const zkp_request *req, int rc, int6
     switch (rc) {
     case ZKP_EUNKNOWN:
         if (req->type == ZKP_OP_CREATE_SESSION)
-            return req__refuse(c, req, REG_EMARSHALLINGERROR, SIZE_MAX, start);
+            return req__refuse(c, req, REG_EMARSHALLINGERROR, start);
         zkd_info("zookeeper %llu: unknown request type %d; closing",
                  (unsigned long long)c->id, (int)req->type);
         if (zkp_reply_header(&c->out, req->xid, -1, REG_EUNIMPLEMENTED) < 0)
@@ -305,9 +319,9 @@ static int req__undecodable(zkd_zk_conn *c, const zkp_request *req, int rc, int6
         zkd_zk_sent(c, start);
         return ZKD_ZK_CLOSE;
     case ZKP_EMALFORMED:
-        return req__refuse(c, req, REG_EMARSHALLINGERROR, SIZE_MAX, start);
+        return req__refuse_body(c, req, REG_EMARSHALLINGERROR, start);
     case ZKP_ENULCHAR:
-        return req__refuse(c, req, REG_EBADARGUMENTS, SIZE_MAX, start);
+        return req__refuse_body(c, req, REG_EBADARGUMENTS, start);
     default: /* ZKP_ESHORT: ZooKeeper closes without a word */
         return rc;
     }

@@ -195,10 +195,9 @@ typedef struct zkp_strv {
     size_t n;
 } zkp_strv;
 
-/* vector<ACL> as registry ACL entries (scheme and id are never NULL: a null
- * string reads as "", except a null id of a scheme other than "auth", which
- * is ZKP_EMALFORMED, as ZooKeeper answers it). v is NULL for an empty or
- * null vector. */
+/* vector<ACL> as registry ACL entries; a null scheme or id is NULL (the
+ * registry's fixupACL judges them as ZooKeeper does). v is NULL for an
+ * empty or null vector. */
 typedef struct zkp_aclv {
     const reg_acl *v;
     size_t n;
@@ -245,7 +244,13 @@ struct zkp_request {
     int32_t mode;        /* addWatch: AddWatchMode; checkWatches/removeWatches:
                             WatcherType (1 children, 2 data, 3 any); auth: type */
     bool watch;          /* exists, getData, getChildren, getChildren2 */
-    const zkp_request *ops; /* multi, multiRead: the sub-operations */
+    bool nul;            /* a multi's sub-op: one of its strings holds a NUL
+                            byte (at top level the decoder says ZKP_ENULCHAR) */
+    const zkp_request *ops; /* multi, multiRead: the sub-operations; a multi's
+                            creates typed as ZooKeeper's MultiOperationRecord
+                            types them (Op.create): createContainer for the
+                            CONTAINER mode, createTTL for createTTL with a
+                            TTL mode, else create (ttl -1) */
     size_t nops;
     const zkp_watches *watches;   /* setWatches, setWatches2 */
     const zkp_reconfig *reconfig; /* reconfig */
@@ -294,23 +299,35 @@ int zkp_request_decode(uint8_t *frame, size_t len, zkp_arena *arena,
 int zkp_create_mode(int32_t mode);
 
 /* Turns a decoded write (create, create2, createContainer, createTTL,
- * delete, setData, setACL, check, multi, closeSession) into *op. Pointers
- * in op borrow from req; multi sub-ops are allocated in arena (whose size
- * came from zkp_arena_need). Returns 0 or:
- *   REG_EBADARGUMENTS  invalid CreateMode; a TTL mode without createTTL or a
+ * delete, deleteContainer, setData, setACL, check, multi, closeSession)
+ * into *op for reg_prepare. Pointers in op borrow from req; multi sub-ops
+ * are allocated in arena (whose size came from zkp_arena_need). A write
+ * ZooKeeper refuses before it looks at anything the registry knows is a
+ * refused op (op->refused; for a multi, the sub-op's refused), which still
+ * takes a zxid, as ZooKeeper logs an error txn for it:
+ *   BADARGUMENTS       invalid CreateMode; a TTL mode without createTTL or a
  *                      TTL outside 1..2^40-1; createTTL without a TTL mode;
- *   REG_EINVALIDACL    a create with an empty or null ACL;
- *   REG_EUNIMPLEMENTED not a write (reads, session ops);
- *   REG_EBADARGUMENTS  deleteContainer, as ZooKeeper answers every client
- *                      that sends it (it is server-internal);
- *   ZKP_ENOSPACE.
- * ZooKeeper gives such refused writes a zxid (an error txn); refused here
- * they get none.
- * For multi, *bad (may be NULL) gets the index of the sub-op that failed;
- * the whole multi fails (see zkp_reply_multi_error). The node kind follows
- * the CreateMode except that createContainer always makes a container. */
-int zkp_request_to_op(const zkp_request *req, zkp_arena *arena, reg_op *op,
-                      size_t *bad);
+ *                      a client's deleteContainer (server-internal); a
+ *                      multi sub-op with a NUL byte;
+ *   MARSHALLINGERROR   a multi's create (not createTTL) with a TTL mode:
+ *                      ZooKeeper cannot cast its request, which fails the
+ *                      whole multi.
+ * An empty or null ACL is an empty list (the registry's INVALIDACL, after
+ * its session and path checks, as in ZooKeeper), null data is data_null.
+ * The node kind: createContainer makes a container (sequential if the mode
+ * is), createTTL a TTL node, create and create2 what the mode says except
+ * that CONTAINER makes a persistent node (ZooKeeper's CreateTxn has no
+ * container); a multi's creates are typed by their mode (zkp_request).
+ * Returns 0, REG_EUNIMPLEMENTED (not a write: reads, session ops) or
+ * ZKP_ENOSPACE. */
+int zkp_request_to_op(const zkp_request *req, zkp_arena *arena, reg_op *op);
+
+/* The refused op of a write of type `type` (an opcode) that did not decode
+ * (err: MARSHALLINGERROR, or BADARGUMENTS for a NUL byte), for reg_prepare:
+ * 0, or REG_EUNIMPLEMENTED if the type is not a write that ZooKeeper logs
+ * an error txn for (closeSession, reads), -EINVAL if err is not
+ * ZooKeeper's. */
+int zkp_request_refusal(int32_t type, int err, reg_op *op);
 
 /* ---- encoding: the streaming writer ------------------------------------ */
 
@@ -402,13 +419,10 @@ int zkp_reply_whoami(zk_buf *out, int32_t xid, int64_t zxid,
  * code (0 before the failing op, the failure, RUNTIMEINCONSISTENCY after);
  * else create and create2 -> path (type 1: ZooKeeper 3.8 answers a create2
  * sub-op as a create), createContainer/createTTL -> path + stat (type 15),
- * setData -> stat, delete/check -> nothing. -EINVAL on a mismatch. */
+ * setData -> stat, delete/check -> nothing. -EINVAL on a mismatch. (A
+ * multi that failed as a whole, res->nsub 0, is answered with a header.) */
 int zkp_reply_multi(zk_buf *out, int32_t xid, int64_t zxid,
                     const zkp_request *req, const reg_result *res);
-/* The MultiResponse of a multi of nops ops refused before the registry saw
- * it (zkp_request_to_op failed on sub-op bad with err). */
-int zkp_reply_multi_error(zk_buf *out, int32_t xid, int64_t zxid, size_t nops,
-                          size_t bad, int err);
 /* The answer of ZooKeeper 3.8 without SASL to a sasl request: err 0 and a
  * SetSASLResponse whose token is token (NULL: a null token). zxid is 0. */
 int zkp_reply_sasl(zk_buf *out, int32_t xid, const void *token, size_t len);

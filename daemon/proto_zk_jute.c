@@ -183,15 +183,11 @@ zkp_aclv zkp__rd_aclv(zkp__rd *r)
     }
     for (int32_t i = 0; i < n; i++) {
         a[i].perms = zkp__rd_int(r);
-        zkp_str scheme = zkp__rd_string(r, true), id = zkp__rd_string(r, true);
-        /* Null strings as ZooKeeper's fixupACL takes them: a null scheme
-         * is refused as INVALIDACL (the registry refuses ""), the "auth"
-         * scheme ignores its id (kazoo sends CREATOR_ALL_ACL's as null),
-         * any other null id throws inside ZooKeeper: MARSHALLINGERROR. */
-        a[i].scheme = scheme.s ? scheme.s : "";
-        a[i].id = id.s ? id.s : "";
-        if (scheme.s && !id.s && strcmp(scheme.s, "auth") != 0)
-            zkp__rd_fail(r, ZKP_EMALFORMED);
+        /* Null strings stay NULL: the registry's fixupACL takes them as
+         * ZooKeeper does (INVALIDACL, MARSHALLINGERROR or, for the "auth"
+         * scheme's id, nothing: kazoo sends CREATOR_ALL_ACL's id as null). */
+        a[i].scheme = zkp__rd_string(r, true).s;
+        a[i].id = zkp__rd_string(r, true).s;
     }
     if (r->err == 0) {
         v.v = a;

@@ -3,11 +3,12 @@
  * the four-letter words, and the codec's error messages.
  *
  * The checks here are the ones ZooKeeper's PrepRequestProcessor makes
- * before it looks at the tree, in its order: the CreateMode (fromFlag), the
- * TTL against the mode (validateTTL), an empty ACL (fixupACL). Everything
- * that needs the tree (paths, versions, permissions) is the registry's.
- * Unlike ZooKeeper, a write refused here never reaches the log, so it does
- * not use up a zxid.
+ * before anything the registry knows of, in its order: the CreateMode
+ * (fromFlag), the TTL against the mode (validateTTL). A write they fail is
+ * still handed to the registry, as a refused op (reg_op.refused): ZooKeeper
+ * gives it a zxid and logs an error txn, and so do we. Everything else
+ * (session, paths, ACLs, versions, permissions) is the registry's, in
+ * ZooKeeper's order there.
  */
 #include "proto_zk_jute.h"
 
@@ -15,6 +16,10 @@
 
 /* EphemeralType.TTL's largest value: 40 bits. */
 #define ZKP__MAX_TTL ((int64_t)0xffffffffff)
+
+/* A non-NULL address for an empty (or null) ACL vector: to the registry an
+ * empty list, which is INVALIDACL, not its NULL default of an open ACL. */
+static const reg_acl zkp__no_acl[1];
 
 int zkp_create_mode(int32_t mode)
 {
@@ -32,34 +37,51 @@ int zkp_create_mode(int32_t mode)
     return flags[mode];
 }
 
-static int zkp__create_op(const zkp_request *req, reg_op *op)
+static int zkp__refuse(reg_op *op, int err)
 {
-    int flags = zkp_create_mode(req->flags);
-    if (flags < 0)
-        return flags;
-    bool ttl = (flags & REG_CREATE_TTL) != 0;
-    if (ttl != (req->type == ZKP_OP_CREATE_TTL))
-        return REG_EBADARGUMENTS;
-    if (ttl && (req->ttl <= 0 || req->ttl > ZKP__MAX_TTL))
-        return REG_EBADARGUMENTS;
-    if (req->type == ZKP_OP_CREATE_CONTAINER) /* the txn type wins */
-        flags = REG_CREATE_CONTAINER | (flags & REG_CREATE_SEQUENTIAL);
-    if (req->acl.n == 0)
-        return REG_EINVALIDACL;
+    op->refused = err;
+    return 0;
+}
+
+/* pRequest2TxnCreate up to the session check: the cast of a multi's create
+ * (see zkp__multi_create_type), fromFlag, validateTTL; then the kind of
+ * node its txn type makes. */
+static int zkp__create_op(const zkp_request *req, bool in_multi, reg_op *op)
+{
     op->type = REG_OP_CREATE;
+    int mode = zkp_create_mode(req->flags);
+    bool ttl_mode = mode >= 0 && (mode & REG_CREATE_TTL);
+    if (in_multi && ttl_mode && req->type != ZKP_OP_CREATE_TTL)
+        return zkp__refuse(op, REG_EMARSHALLINGERROR); /* ClassCastException */
+    if (mode < 0)
+        return zkp__refuse(op, REG_EBADARGUMENTS);
+    int64_t ttl = req->type == ZKP_OP_CREATE_TTL ? req->ttl : -1;
+    if (ttl_mode ? ttl <= 0 || ttl > ZKP__MAX_TTL : ttl >= 0)
+        return zkp__refuse(op, REG_EBADARGUMENTS);
+    /* createTTL with another mode and a negative ttl passes validateTTL, then
+     * its CreateTTLTxn fails to apply and ZooKeeper 3.8 shuts down. */
+    if (req->type == ZKP_OP_CREATE_TTL && !ttl_mode)
+        return zkp__refuse(op, REG_EBADARGUMENTS);
+    if (req->nul)
+        return zkp__refuse(op, REG_EBADARGUMENTS); /* validatePathForCreate */
+    uint32_t flags = (uint32_t)mode;
+    if (req->type == ZKP_OP_CREATE_CONTAINER) /* CreateContainerTxn */
+        flags = REG_CREATE_CONTAINER | (flags & REG_CREATE_SEQUENTIAL);
+    else if (req->type != ZKP_OP_CREATE_TTL) /* CreateTxn: never a container */
+        flags &= ~(uint32_t)REG_CREATE_CONTAINER;
     op->path = req->path.s;
     op->data = req->data.data;
     op->data_len = req->data.len;
-    op->data_null = req->data.data == NULL; /* a null buffer: null data */
-    op->create_flags = (uint32_t)flags;
-    op->ttl_ms = ttl ? req->ttl : 0;
-    op->acl = req->acl.v;
+    op->data_null = req->data.data == NULL;
+    op->create_flags = flags;
+    op->ttl_ms = ttl_mode ? ttl : 0;
+    op->acl = req->acl.v ? req->acl.v : zkp__no_acl;
     op->acl_count = req->acl.n;
     return 0;
 }
 
 /* One operation that may appear in a multi (and the same at top level). */
-static int zkp__simple_op(const zkp_request *req, reg_op *op)
+static int zkp__simple_op(const zkp_request *req, bool in_multi, reg_op *op)
 {
     memset(op, 0, sizeof(*op));
     op->path = req->path.s;
@@ -69,35 +91,37 @@ static int zkp__simple_op(const zkp_request *req, reg_op *op)
     case ZKP_OP_CREATE2:
     case ZKP_OP_CREATE_CONTAINER:
     case ZKP_OP_CREATE_TTL:
-        return zkp__create_op(req, op);
+        return zkp__create_op(req, in_multi, op);
     case ZKP_OP_DELETE:
         op->type = REG_OP_DELETE;
-        return 0;
+        break;
     case ZKP_OP_CHECK:
         op->type = REG_OP_CHECK;
-        return 0;
+        break;
     case ZKP_OP_SET_DATA:
         op->type = REG_OP_SET_DATA;
         op->data = req->data.data;
         op->data_len = req->data.len;
         op->data_null = req->data.data == NULL;
-        return 0;
+        break;
     case ZKP_OP_SET_ACL:
-        if (req->acl.n == 0)
-            return REG_EINVALIDACL;
         op->type = REG_OP_SET_ACL;
-        op->acl = req->acl.v;
+        op->acl = req->acl.v ? req->acl.v : zkp__no_acl;
         op->acl_count = req->acl.n;
-        return 0;
+        break;
     case ZKP_OP_DELETE_CONTAINER:
-        return REG_EBADARGUMENTS; /* ZooKeeper reads the frame as the path */
+        /* ZooKeeper reads the whole frame, header included, as the path:
+         * its NUL bytes make it BADARGUMENTS for every client. */
+        op->type = REG_OP_DELETE;
+        op->path = NULL;
+        return zkp__refuse(op, REG_EBADARGUMENTS);
     default:
         return REG_EUNIMPLEMENTED;
     }
+    return req->nul ? zkp__refuse(op, REG_EBADARGUMENTS) : 0;
 }
 
-static int zkp__multi_op(const zkp_request *req, zkp_arena *arena, reg_op *op,
-                         size_t *bad)
+static int zkp__multi_op(const zkp_request *req, zkp_arena *arena, reg_op *op)
 {
     reg_op *ops = NULL;
     memset(op, 0, sizeof(*op));
@@ -107,12 +131,9 @@ static int zkp__multi_op(const zkp_request *req, zkp_arena *arena, reg_op *op,
             return ZKP_ENOSPACE;
     }
     for (size_t i = 0; i < req->nops; i++) {
-        int rc = zkp__simple_op(&req->ops[i], &ops[i]);
-        if (rc < 0) {
-            if (bad)
-                *bad = i;
+        int rc = zkp__simple_op(&req->ops[i], true, &ops[i]);
+        if (rc < 0)
             return rc;
-        }
     }
     op->type = REG_OP_MULTI;
     op->ops = ops;
@@ -120,17 +141,41 @@ static int zkp__multi_op(const zkp_request *req, zkp_arena *arena, reg_op *op,
     return 0;
 }
 
-int zkp_request_to_op(const zkp_request *req, zkp_arena *arena, reg_op *op,
-                      size_t *bad)
+int zkp_request_to_op(const zkp_request *req, zkp_arena *arena, reg_op *op)
 {
     if (req->type == ZKP_OP_MULTI)
-        return zkp__multi_op(req, arena, op, bad);
+        return zkp__multi_op(req, arena, op);
     if (req->type == ZKP_OP_CLOSE_SESSION) {
         memset(op, 0, sizeof(*op));
         op->type = REG_OP_CLOSE_SESSION;
         return 0;
     }
-    return zkp__simple_op(req, op);
+    return zkp__simple_op(req, false, op);
+}
+
+int zkp_request_refusal(int32_t type, int err, reg_op *op)
+{
+    static const struct {
+        int32_t zk;
+        reg_op_type reg;
+    } map[] = {
+        {ZKP_OP_CREATE, REG_OP_CREATE},           {ZKP_OP_CREATE2, REG_OP_CREATE},
+        {ZKP_OP_CREATE_CONTAINER, REG_OP_CREATE}, {ZKP_OP_CREATE_TTL, REG_OP_CREATE},
+        {ZKP_OP_DELETE, REG_OP_DELETE},           {ZKP_OP_DELETE_CONTAINER, REG_OP_DELETE},
+        {ZKP_OP_SET_DATA, REG_OP_SET_DATA},       {ZKP_OP_SET_ACL, REG_OP_SET_ACL},
+        {ZKP_OP_CHECK, REG_OP_CHECK},             {ZKP_OP_MULTI, REG_OP_MULTI},
+    };
+    memset(op, 0, sizeof(*op));
+    if (err >= REG_ZK_BASE)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (map[i].zk == type) {
+            op->type = map[i].reg;
+            op->refused = err;
+            return 0;
+        }
+    }
+    return REG_EUNIMPLEMENTED;
 }
 
 /* ---- four-letter words ------------------------------------------------- */

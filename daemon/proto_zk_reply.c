@@ -171,21 +171,6 @@ int zkp_reply_multi(zk_buf *out, int32_t xid, int64_t zxid,
     return zkp_w_end(&w);
 }
 
-int zkp_reply_multi_error(zk_buf *out, int32_t xid, int64_t zxid, size_t nops,
-                          size_t bad, int err)
-{
-    if (bad >= nops || err == 0)
-        return -EINVAL;
-    zkp_writer w;
-    zkp_w_begin(&w, out, xid, zxid, 0);
-    for (size_t i = 0; i < nops; i++) {
-        int e = i < bad ? 0 : i == bad ? err : REG_ERUNTIMEINCONSISTENCY;
-        zkp__w_multi_error(&w, reg_err_to_zk(e));
-    }
-    zkp_w_multi_done(&w);
-    return zkp_w_end(&w);
-}
-
 int zkp_reply_sasl(zk_buf *out, int32_t xid, const void *token, size_t len)
 {
     zkp_writer w;

@@ -275,9 +275,38 @@ const zkp_opinfo *zkp_op_info(int32_t type)
 
 /* ---- multi ------------------------------------------------------------- */
 
+/* MultiOperationRecord turns every create into Op.create(path, data, acl,
+ * flags[, ttl]), whose type follows CreateMode.fromFlag(flags, PERSISTENT)
+ * whatever the opcode on the wire: a createTTL with a TTL mode stays one;
+ * anything else becomes createContainer with the CONTAINER mode, else
+ * create (a createTTL's ttl dropped). A create with a TTL mode is left a
+ * create: ZooKeeper then fails to cast its request (zkp_request_to_op). */
+static void zkp__multi_create_type(zkp_request *sub)
+{
+    int mode = zkp_create_mode(sub->flags);
+    bool ttl = mode >= 0 && (mode & REG_CREATE_TTL);
+    bool container = mode >= 0 && (mode & REG_CREATE_CONTAINER);
+    switch (sub->type) {
+    case ZKP_OP_CREATE_TTL:
+        if (ttl)
+            return;
+        sub->ttl = -1;
+        /* fall through */
+    case ZKP_OP_CREATE:
+    case ZKP_OP_CREATE2:
+    case ZKP_OP_CREATE_CONTAINER:
+        sub->type = container ? ZKP_OP_CREATE_CONTAINER : ZKP_OP_CREATE;
+        break;
+    default:
+        break;
+    }
+}
+
 /* MultiOperationRecord: {MultiHeader, body} until a MultiHeader with done
  * set. The sub-op array is sized by the bytes left (each sub-op takes at
- * least ZKP__MIN_SUBOP of them), never by anything the peer claims. */
+ * least ZKP__MIN_SUBOP of them), never by anything the peer claims. A NUL
+ * byte in a multi's sub-op is that sub-op's own failure (sub->nul); in a
+ * multiRead it refuses the request. */
 static void zkp__body_multi(zkp__rd *r, zkp_request *req)
 {
     uint32_t allow = req->type == ZKP_OP_MULTI ? ZKP_F_MULTI : ZKP_F_MULTI_READ;
@@ -301,7 +330,16 @@ static void zkp__body_multi(zkp__rd *r, zkp_request *req)
         memset(sub, 0, sizeof(*sub));
         sub->xid = req->xid;
         sub->type = type;
+        if (req->type != ZKP_OP_MULTI) {
+            op->body(r, sub);
+            continue;
+        }
+        bool nul = r->nul;
+        r->nul = false;
         op->body(r, sub);
+        sub->nul = r->nul;
+        r->nul = nul;
+        zkp__multi_create_type(sub);
     }
     req->ops = n ? ops : NULL;
     req->nops = n;

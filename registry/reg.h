@@ -128,6 +128,7 @@ typedef struct reg_auth {
 /* Create flags. ZooKeeper's CreateMode maps onto them:
  * PERSISTENT 0, EPHEMERAL E, PERSISTENT_SEQUENTIAL S, EPHEMERAL_SEQUENTIAL E|S,
  * CONTAINER C, PERSISTENT_WITH_TTL T, PERSISTENT_SEQUENTIAL_WITH_TTL T|S;
+ * also C|S (ZooKeeper's createContainer with a sequential CreateMode);
  * other combinations are BADARGUMENTS. A sequential name gets "%010d" of the
  * parent's count of child creates so far (pending ones included; deletes do
  * not lower it), as ZooKeeper numbers them. */
@@ -175,7 +176,12 @@ typedef struct reg_op {
     int64_t ttl_ms;            /* CREATE with REG_CREATE_TTL: 1..2^40-1, else
                                   BADARGUMENTS; other creates: <= 0 (a
                                   positive ttl there is BADARGUMENTS) */
-    const reg_acl *acl;        /* CREATE, SET_ACL; NULL with acl_count 0 = world:anyone ALL */
+    const reg_acl *acl;        /* CREATE, SET_ACL; NULL with acl_count 0 =
+                                  world:anyone ALL; non-NULL with acl_count 0
+                                  = an empty list (INVALIDACL). A NULL scheme
+                                  or id is a jute null string, as ZooKeeper's
+                                  fixupACL takes it (where Java would throw a
+                                  NullPointerException: MARSHALLINGERROR) */
     size_t acl_count;
     int32_t version;           /* DELETE, SET_DATA, SET_ACL, CHECK: expected, -1 any */
     const struct reg_op *ops;  /* MULTI: sub-operations (CREATE, DELETE, SET_DATA, CHECK) */
@@ -183,6 +189,22 @@ typedef struct reg_op {
     int64_t timeout_ms;        /* CREATE_SESSION: negotiated timeout, 0 = never (LOCAL) */
     uint32_t session_flags;    /* CREATE_SESSION: enum reg_session_flags */
     const uint8_t *passwd;     /* CREATE_SESSION: 16 bytes chosen by the caller */
+    int refused;               /* 0, or the ZooKeeper error (REG_E*) with which
+                                  the caller's protocol refused this CREATE,
+                                  DELETE, SET_DATA, SET_ACL, CHECK or MULTI
+                                  before the registry could check it: the
+                                  checks ZooKeeper makes first (CreateMode,
+                                  TTL), a body that did not decode. Nothing
+                                  else of the op is looked at (path, data, ops
+                                  may be NULL): it fails with that error, yet
+                                  gets a zxid and an error txn, as ZooKeeper
+                                  logs an ErrorTxn. A refused sub-op of a
+                                  multi fails the multi at its place, like
+                                  any failing sub-op; REG_EMARSHALLINGERROR
+                                  there fails the whole multi instead (an
+                                  error txn without sub-results), as
+                                  ZooKeeper's exceptions other than
+                                  KeeperException do. */
 } reg_op;
 
 /* The outcome of one write, filled by reg_commit. For MULTI, sub[] holds one

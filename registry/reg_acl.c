@@ -248,30 +248,55 @@ static int expand_auth(reg_t *reg, int64_t session, int32_t perms,
     return any ? 0 : REG_EINVALIDACL;
 }
 
+/* One entry, as fixupACL takes it. A NULL scheme or id is a jute null
+ * string; where Java would dereference it (world's id.equals("anyone"),
+ * the digest and ip providers' isValid) ZooKeeper throws a
+ * NullPointerException, which it answers MARSHALLINGERROR. */
 static int fix_one(reg_t *reg, int64_t session, const reg_acl *a,
                    struct reg__acl_list *out)
 {
-    if (!a->scheme || !a->id)
+    if (!a->scheme)
         return REG_EINVALIDACL;
-    if (strcmp(a->scheme, "world") == 0 && strcmp(a->id, "anyone") == 0)
-        return list_push(out, a->perms, a->scheme, a->id);
+    if (strcmp(a->scheme, "world") == 0) {
+        if (!a->id)
+            return REG_EMARSHALLINGERROR;
+        if (strcmp(a->id, "anyone") == 0)
+            return list_push(out, a->perms, a->scheme, a->id);
+        return REG_EINVALIDACL; /* no "world" provider */
+    }
     if (strcmp(a->scheme, "auth") == 0)
         return expand_auth(reg, session, a->perms, out);
-    if ((strcmp(a->scheme, "digest") == 0 && digest_valid(a->id)) ||
-        (strcmp(a->scheme, "ip") == 0 && reg__ip_valid(a->id)))
+    bool digest = strcmp(a->scheme, "digest") == 0, ip = strcmp(a->scheme, "ip") == 0;
+    if (!digest && !ip)
+        return REG_EINVALIDACL; /* no provider for the scheme */
+    if (!a->id)
+        return REG_EMARSHALLINGERROR;
+    if ((digest && digest_valid(a->id)) || (ip && reg__ip_valid(a->id)))
         return list_push(out, a->perms, a->scheme, a->id);
     return REG_EINVALIDACL;
 }
 
-static bool seen_before(const reg_acl *acl, size_t i)
+/* removeDuplicates: ArrayList.contains calls the new entry's equals on each
+ * kept one; jute's generated equals compares perms, then scheme.equals,
+ * then id.equals, and throws on a null scheme or id of its own (not of the
+ * peer's): MARSHALLINGERROR. 1 if entry i repeats a kept one, else 0. */
+static int seen_before(const reg_acl *acl, const bool *kept, size_t i)
 {
+    const reg_acl *a = &acl[i];
     for (size_t j = 0; j < i; j++) {
-        if (acl[j].perms == acl[i].perms && acl[j].scheme && acl[i].scheme &&
-            acl[j].id && acl[i].id && strcmp(acl[j].scheme, acl[i].scheme) == 0 &&
-            strcmp(acl[j].id, acl[i].id) == 0)
-            return true;
+        const reg_acl *k = &acl[j];
+        if (!kept[j] || a->perms != k->perms)
+            continue;
+        if (!a->scheme)
+            return REG_EMARSHALLINGERROR;
+        if (!k->scheme || strcmp(a->scheme, k->scheme) != 0)
+            continue;
+        if (!a->id)
+            return REG_EMARSHALLINGERROR;
+        if (k->id && strcmp(a->id, k->id) == 0)
+            return 1;
     }
-    return false;
+    return 0;
 }
 
 int reg__acl_fixup(reg_t *reg, int64_t session, const reg_acl *acl, size_t n,
@@ -281,18 +306,26 @@ int reg__acl_fixup(reg_t *reg, int64_t session, const reg_acl *acl, size_t n,
     out->n = 0;
     if (!acl && n == 0)
         return list_push(out, REG_PERM_ALL, "world", "anyone");
-    if (!acl || n == 0 || n > ACL_MAX_ENTRIES)
+    if (!acl || n == 0)
         return REG_EINVALIDACL;
-    for (size_t i = 0; i < n; i++) {
-        if (seen_before(acl, i))
-            continue;
-        int rc = fix_one(reg, session, &acl[i], out);
-        if (rc < 0) {
-            reg__acl_list_free(out);
-            return rc;
-        }
+    if (n > ACL_MAX_ENTRIES)
+        return REG_EINVALIDACL;
+    bool *kept = calloc(n, sizeof(*kept));
+    if (!kept)
+        return -ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = seen_before(acl, kept, i);
+        kept[i] = rc == 0;
+        rc = rc > 0 ? 0 : rc;
     }
-    return 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (kept[i])
+            rc = fix_one(reg, session, &acl[i], out);
+    free(kept);
+    if (rc < 0)
+        reg__acl_list_free(out);
+    return rc;
 }
 
 /* ---- checkACL ----------------------------------------------------------------- */

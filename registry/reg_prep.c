@@ -11,8 +11,11 @@
  * DataTree.processTxn reports a failed multi. Sessions are created and
  * marked closing here, so the pipeline already knows them.
  *
- * Only system errors (malformed op, no memory, pipeline full) come back
- * without a txn, and then nothing has changed: no zxid was used.
+ * An op the caller's protocol refused before the registry saw it
+ * (reg_op.refused) is an error txn all the same, as ZooKeeper logs an
+ * ErrorTxn for its own early refusals (a bad CreateMode, a body that does
+ * not decode). Only system errors (malformed op, no memory, pipeline full)
+ * come back without a txn, and then nothing has changed: no zxid was used.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,8 +32,29 @@ static bool is_syserr(int rc)
 
 /* ---- op shape ------------------------------------------------------------- */
 
+/* A refusal names a ZooKeeper error and a write type; nothing else counts. */
+static bool refusal_ok(const reg_op *op, bool in_multi)
+{
+    if (op->refused >= REG_ZK_BASE)
+        return false;
+    switch (op->type) {
+    case REG_OP_CREATE:
+    case REG_OP_DELETE:
+    case REG_OP_SET_DATA:
+    case REG_OP_CHECK:
+        return true;
+    case REG_OP_SET_ACL:
+    case REG_OP_MULTI:
+        return !in_multi;
+    default:
+        return false;
+    }
+}
+
 static bool node_op_ok(const reg_op *op, bool in_multi)
 {
+    if (op->refused)
+        return refusal_ok(op, in_multi);
     switch (op->type) {
     case REG_OP_SET_ACL:
         if (in_multi || (!op->acl && op->acl_count))
@@ -57,6 +81,8 @@ static bool op_ok(const reg_op *op)
 {
     if (!op)
         return false;
+    if (op->refused)
+        return refusal_ok(op, false);
     if (op->type == REG_OP_MULTI) {
         if ((!op->ops && op->nops) || op->nops > MAX_MULTI_OPS)
             return false;
@@ -74,6 +100,8 @@ static bool op_ok(const reg_op *op)
 
 static int prep_node(struct reg__prep *p, const reg_op *op)
 {
+    if (op->refused)
+        return op->refused;
     switch (op->type) {
     case REG_OP_CREATE: return reg__prep_create(p, op);
     case REG_OP_DELETE: return reg__prep_delete(p, op);
@@ -103,7 +131,10 @@ static int prep_multi(struct reg__prep *p, const reg_op *op)
     uint64_t mark = reg__pend_mark(p->reg);
     for (size_t i = 0; i < op->nops; i++) {
         int rc = prep_node(p, &op->ops[i]);
-        if (is_syserr(rc))
+        /* MARSHALLINGERROR is ZooKeeper's answer to an exception other than
+         * a KeeperException (a sub-op it cannot cast, a NullPointerException
+         * in fixupACL): it escapes the multi's loop and fails the request. */
+        if (is_syserr(rc) || rc == REG_EMARSHALLINGERROR)
             return rc;
         if (rc) {
             reg__pend_rollback(p->reg, mark);
@@ -149,6 +180,8 @@ static void pend_append(reg_t *reg, reg_txn *t)
 
 static int run(struct reg__prep *p, const reg_op *op)
 {
+    if (op->refused)
+        return op->refused;
     switch (op->type) {
     case REG_OP_MULTI: return prep_multi(p, op);
     case REG_OP_CREATE_SESSION: return reg__prep_create_session(p, op);

@@ -65,7 +65,8 @@ static int create_mode(const reg_op *op, int *kind)
         return REG_EBADARGUMENTS; /* "ttl not valid for mode" */
     if (m & REG_CREATE_CONTAINER) {
         *kind = REG__CONTAINER;
-        return m == REG_CREATE_CONTAINER ? 0 : REG_EBADARGUMENTS;
+        return (m & ~(uint32_t)REG_CREATE_SEQUENTIAL) == REG_CREATE_CONTAINER
+                   ? 0 : REG_EBADARGUMENTS;
     }
     *kind = (m & REG_CREATE_EPHEMERAL) ? REG__EPHEMERAL : REG__PERSISTENT;
     return 0;

@@ -50,11 +50,6 @@ KNOWN_SERVER_BUGS = {
     "sc_data_limits": "server bug: a 1 MiB setData (frame above jute.maxbuffer 0xfffff) is "
                       "accepted; ZooKeeper 3.8 closes the connection (and 1 MiB + 1 is "
                       "BADARGUMENTS instead of a close)",
-    "sc_acl_auth_scheme": "server bug: a create refused with MARSHALLINGERROR (world ACL with a "
-                          "null id) takes no zxid; ZooKeeper logs an error txn",
-    "sc_refusal_zxids": "server bug: writes refused before the registry (bad CreateMode or TTL, "
-                        "empty ACL, a client's deleteContainer, setACL with an empty ACL) take no "
-                        "zxid; ZooKeeper logs an error txn, so every later zxid differs",
 }
 
 

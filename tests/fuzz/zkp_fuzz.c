@@ -45,10 +45,12 @@ static void check_strv(zkp_strv v)
         CHECK(v.v[i] != NULL && strlen(v.v[i]) <= 0x7fffffff);
 }
 
+/* Null strings stay NULL (the registry judges them); others are C strings. */
 static void check_acl(zkp_aclv v)
 {
     for (size_t i = 0; i < v.n; i++)
-        CHECK(v.v[i].scheme != NULL && v.v[i].id != NULL);
+        CHECK((!v.v[i].scheme || strlen(v.v[i].scheme) <= 0x7fffffff) &&
+              (!v.v[i].id || strlen(v.v[i].id) <= 0x7fffffff));
 }
 
 static void check_request(const zkp_request *r, zk_buf *out)
@@ -96,9 +98,30 @@ static void encode_multi(const zkp_request *r, zk_buf *out)
     if (r->nops) {
         res.err = sub[r->nops - 1].err = REG_ENONODE;
         CHECK(zkp_reply_multi(out, r->xid, 2, r, &res) == 0);
-        CHECK(zkp_reply_multi_error(out, r->xid, 2, r->nops, 0, REG_EBADARGUMENTS) == 0);
     }
     free(sub);
+}
+
+/* A write converts (or is refused with a ZooKeeper error for the registry
+ * to log); anything else is not a write. */
+static void check_op(const zkp_request *req, zkp_arena *arena)
+{
+    reg_op op;
+    const zkp_opinfo *info = zkp_op_info(req->type);
+    int orc = zkp_request_to_op(req, arena, &op);
+    CHECK(orc == 0 || orc == REG_EUNIMPLEMENTED);
+    CHECK((orc == 0) == (info && (info->flags & ZKP_F_WRITE)));
+    if (orc != 0)
+        return;
+    CHECK(op.refused == 0 || op.refused <= REG_ZKERR(-1));
+    if (op.type == REG_OP_MULTI) {
+        CHECK(op.nops == req->nops && (op.nops == 0 || op.ops != NULL));
+        for (size_t i = 0; i < op.nops; i++)
+            CHECK(op.ops[i].refused != 0 || op.ops[i].path != NULL);
+    } else if (op.type != REG_OP_CLOSE_SESSION) {
+        CHECK(op.refused != 0 || op.path != NULL);
+        CHECK(!op.data_null || op.data_len == 0);
+    }
 }
 
 static void fuzz_request(const uint8_t *data, size_t size, zk_buf *out)
@@ -115,16 +138,18 @@ static void fuzz_request(const uint8_t *data, size_t size, zk_buf *out)
     CHECK(rc != ZKP_ENOSPACE && arena.used <= need);
     if (rc == 0 || rc == ZKP_ENULCHAR) {
         check_request(&req, out);
-        reg_op op;
-        size_t bad = 0;
-        int orc = zkp_request_to_op(&req, &arena, &op, &bad);
-        CHECK(orc != ZKP_ENOSPACE);
-        if (orc < 0 && req.type == ZKP_OP_MULTI)
-            CHECK(bad < req.nops);
+        check_op(&req, &arena);
         if (req.type == ZKP_OP_MULTI)
             encode_multi(&req, out);
-    } else if (rc != ZKP_ESHORT) {
-        CHECK(zkp_reply_header(out, req.xid, 3, REG_EMARSHALLINGERROR) == 0);
+    }
+    if (rc != 0 && rc != ZKP_ESHORT) {
+        reg_op op;
+        int err = rc == ZKP_ENULCHAR ? REG_EBADARGUMENTS : REG_EMARSHALLINGERROR;
+        int frc = zkp_request_refusal(req.type, err, &op);
+        const zkp_opinfo *info = zkp_op_info(req.type);
+        CHECK(frc == REG_EUNIMPLEMENTED ||
+              (frc == 0 && info && (info->flags & ZKP_F_WRITE) && op.refused == err));
+        CHECK(zkp_reply_header(out, req.xid, 3, err) == 0);
     }
     free(mem);
     free(frame);

@@ -189,6 +189,8 @@ static void populate(fx *f, struct log *log, int64_t *local_out)
     ops[n++] = fx_op_create("/e2", "x", 0);
     ops[n] = fx_op_set("/e2", NULL, -1);
     ops[n++].data_null = true;
+    ops[n++] = (reg_op){.type = REG_OP_CREATE, .refused = REG_EBADARGUMENTS};
+    ops[n++] = (reg_op){.type = REG_OP_MULTI, .refused = REG_EMARSHALLINGERROR};
     for (size_t i = 0; i < n; i++) {
         f->now += 7;
         (void)logged(f, 0, &ops[i], log);
@@ -212,9 +214,12 @@ static void populate(fx *f, struct log *log, int64_t *local_out)
     reg_op bad[] = {fx_op_create("/m2", NULL, 0), fx_op_delete("/zzz", -1)};
     reg_op mbad = {.type = REG_OP_MULTI, .ops = bad, .nops = 2};
     assert_int_equal(logged(f, 0, &mbad, log), REG_ENONODE);
-    reg_op nops[] = {fx_op_create("/mn", NULL, 0), fx_op_set("/empty", NULL, -1)};
+    reg_op nops[] = {fx_op_create("/mn", NULL, 0), fx_op_set("/empty", NULL, -1),
+                     {.type = REG_OP_CHECK, .refused = REG_EBADARGUMENTS}};
     nops[0].data_null = true;
-    reg_op mnull = {.type = REG_OP_MULTI, .ops = nops, .nops = 2};
+    reg_op mnull = {.type = REG_OP_MULTI, .ops = nops, .nops = 3};
+    assert_int_equal(logged(f, 0, &mnull, log), REG_EBADARGUMENTS);
+    mnull.nops = 2;
     assert_int_equal(logged(f, 0, &mnull, log), 0);
 }
 

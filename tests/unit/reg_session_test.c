@@ -389,6 +389,70 @@ static void test_acl_invalid(void **state)
     assert_int_equal(c.n, 1);
 }
 
+/* Null scheme or id (jute null strings), as ZooKeeper 3.8's fixupACL takes
+ * them, checked against it: where Java dereferences one it throws a
+ * NullPointerException, answered MARSHALLINGERROR; else INVALIDACL. */
+static void test_acl_null_strings(void **state)
+{
+    fx *f = *state;
+    static const struct {
+        reg_acl a[2];
+        size_t n;
+        int want;
+    } cases[] = {
+        {{{REG_PERM_ALL, "world", NULL}}, 1, REG_EMARSHALLINGERROR},
+        {{{REG_PERM_ALL, "digest", NULL}}, 1, REG_EMARSHALLINGERROR},
+        {{{REG_PERM_ALL, "ip", NULL}}, 1, REG_EMARSHALLINGERROR},
+        {{{REG_PERM_ALL, "foo", NULL}}, 1, REG_EINVALIDACL},   /* no provider */
+        {{{REG_PERM_ALL, "super", NULL}}, 1, REG_EINVALIDACL},
+        {{{REG_PERM_ALL, "auth", NULL}}, 1, REG_EINVALIDACL},  /* no identity */
+        {{{REG_PERM_ALL, NULL, "x"}}, 1, REG_EINVALIDACL},
+        /* removeDuplicates: the later entry's equals throws on its own null
+         * scheme or id when the perms (and scheme) match an earlier one */
+        {{{REG_PERM_ALL, "world", "anyone"}, {REG_PERM_ALL, NULL, "x"}}, 2,
+         REG_EMARSHALLINGERROR},
+        {{{REG_PERM_ALL, "world", "anyone"}, {REG_PERM_READ, NULL, "x"}}, 2,
+         REG_EINVALIDACL},
+        {{{REG_PERM_ALL, "digest", "a:b"}, {REG_PERM_ALL, "digest", NULL}}, 2,
+         REG_EMARSHALLINGERROR},
+        {{{REG_PERM_ALL, "digest", NULL}, {REG_PERM_ALL, "digest", "a:b"}}, 2,
+         REG_EMARSHALLINGERROR},
+        {{{REG_PERM_ALL, NULL, "x"}, {REG_PERM_ALL, "world", NULL}}, 2, REG_EINVALIDACL},
+        {{{REG_PERM_ALL, "world", NULL}, {REG_PERM_READ, NULL, "x"}}, 2,
+         REG_EMARSHALLINGERROR},
+    };
+    int64_t z = reg_last_zxid(f->reg);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (fx_create_acl(f, 0, "/n", cases[i].a, cases[i].n) != cases[i].want)
+            print_error("case %zu\n", i);
+        assert_int_equal(fx_create_acl(f, 0, "/n", cases[i].a, cases[i].n), cases[i].want);
+        reg_op sa = {.type = REG_OP_SET_ACL, .path = "/", .acl = cases[i].a,
+                     .acl_count = cases[i].n, .version = -1};
+        assert_int_equal(fx_write(f, 0, &sa, NULL), cases[i].want);
+    }
+    /* each an error txn */
+    assert_int_equal(reg_last_zxid(f->reg), z + 3 * (int64_t)(sizeof(cases) / sizeof(cases[0])));
+    /* in a multi, MARSHALLINGERROR fails the whole request */
+    reg_op ops[2] = {fx_op_create("/m", NULL, 0), fx_op_create("/n", NULL, 0)};
+    ops[1].acl = cases[0].a;
+    ops[1].acl_count = 1;
+    reg_op multi = {.type = REG_OP_MULTI, .ops = ops, .nops = 2};
+    reg_result res = {0};
+    assert_int_equal(fx_write(f, 0, &multi, &res), REG_EMARSHALLINGERROR);
+    assert_int_equal(res.nsub, 0);
+    reg_result_clear(&res);
+    assert_false(fx_exists(f, "/m"));
+    /* the auth scheme ignores its id, null or not */
+    int64_t s = fx_session(f, 10000, 0);
+    assert_int_equal(reg_session_add_auth(f->reg, s, "digest", "u:h"), 0);
+    reg_acl au[] = {{REG_PERM_ALL, "auth", NULL}};
+    assert_int_equal(fx_create_acl(f, s, "/au", au, 1), 0);
+    struct acls c = {0};
+    assert_int_equal(reg_get_acl(f->reg, s, "/au", NULL, grab_acl, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.ids[0], "u:h");
+}
+
 static void test_acl_perms(void **state)
 {
     fx *f = *state;
@@ -427,6 +491,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_set_acl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_auth_scheme, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_ip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_null_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_perms, setup, teardown),
     };

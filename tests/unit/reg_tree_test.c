@@ -169,6 +169,72 @@ static void test_null_data(void **state)
     assert_int_equal(reg_prepare(f->reg, 0, &op, f->now, &t), -EINVAL);
 }
 
+/* Writes the caller's protocol refused before the registry saw them still
+ * take a zxid and an error txn, as ZooKeeper logs an ErrorTxn. */
+static void test_refused(void **state)
+{
+    fx *f = *state;
+    reg_result res = {0};
+    int64_t z = reg_last_zxid(f->reg);
+    reg_op op = {.type = REG_OP_CREATE, .refused = REG_EBADARGUMENTS};
+    assert_int_equal(fx_write(f, 0, &op, &res), REG_EBADARGUMENTS);
+    assert_int_equal(res.type, REG_OP_CREATE);
+    reg_result_clear(&res);
+    assert_int_equal(reg_last_zxid(f->reg), z + 1);
+    /* before any other check, a closed session's included */
+    op = (reg_op){.type = REG_OP_DELETE, .refused = REG_EBADARGUMENTS};
+    assert_int_equal(fx_write(f, 0x7777, &op, NULL), REG_EBADARGUMENTS);
+    op = (reg_op){.type = REG_OP_SET_ACL, .refused = REG_EMARSHALLINGERROR};
+    assert_int_equal(fx_write(f, 0, &op, NULL), REG_EMARSHALLINGERROR);
+    op = (reg_op){.type = REG_OP_MULTI, .refused = REG_EMARSHALLINGERROR};
+    assert_int_equal(fx_write(f, 0, &op, &res), REG_EMARSHALLINGERROR);
+    assert_int_equal(res.nsub, 0);
+    reg_result_clear(&res);
+    assert_int_equal(reg_last_zxid(f->reg), z + 4);
+    assert_int_equal(fx_create(f, 0, "/after", NULL, 0, NULL, 0), 0);
+    assert_int_equal(fx_stat(f, "/after").czxid, z + 5);
+
+    /* in a multi: the sub-op fails at its place */
+    reg_op ops[3] = {fx_op_create("/r1", NULL, 0),
+                     {.type = REG_OP_CREATE, .refused = REG_EBADARGUMENTS},
+                     fx_op_create("/r2", NULL, 0)};
+    reg_op multi = {.type = REG_OP_MULTI, .ops = ops, .nops = 3};
+    assert_int_equal(fx_write(f, 0, &multi, &res), REG_EBADARGUMENTS);
+    assert_int_equal(res.nsub, 3);
+    assert_int_equal(res.sub[0].err, 0);
+    assert_int_equal(res.sub[1].err, REG_EBADARGUMENTS);
+    assert_int_equal(res.sub[2].err, REG_ERUNTIMEINCONSISTENCY);
+    reg_result_clear(&res);
+    assert_false(fx_exists(f, "/r1"));
+    /* ... unless an earlier one fails first */
+    ops[0] = fx_op_create("/none/r1", NULL, 0);
+    assert_int_equal(fx_write(f, 0, &multi, &res), REG_ENONODE);
+    assert_int_equal(res.sub[0].err, REG_ENONODE);
+    assert_int_equal(res.sub[1].err, REG_ERUNTIMEINCONSISTENCY);
+    reg_result_clear(&res);
+    /* MARSHALLINGERROR (what ZooKeeper answers an exception other than a
+     * KeeperException) fails the whole multi, without sub-results */
+    ops[0] = fx_op_create("/r1", NULL, 0);
+    ops[1].refused = REG_EMARSHALLINGERROR;
+    assert_int_equal(fx_write(f, 0, &multi, &res), REG_EMARSHALLINGERROR);
+    assert_int_equal(res.nsub, 0);
+    reg_result_clear(&res);
+    assert_false(fx_exists(f, "/r1"));
+    assert_int_equal(fx_create(f, 0, "/r1", NULL, 0, NULL, 0), 0);
+    assert_int_equal(fx_stat(f, "/r1").czxid, z + 9);
+
+    /* what a refusal may be */
+    reg_txn *t = NULL;
+    op = (reg_op){.type = REG_OP_CREATE, .refused = -EINVAL};
+    assert_int_equal(reg_prepare(f->reg, 0, &op, f->now, &t), -EINVAL);
+    op = (reg_op){.type = REG_OP_CLOSE_SESSION, .refused = REG_EBADARGUMENTS};
+    assert_int_equal(reg_prepare(f->reg, 0, &op, f->now, &t), -EINVAL);
+    reg_op sub[1] = {{.type = REG_OP_SET_ACL, .refused = REG_EBADARGUMENTS}};
+    multi = (reg_op){.type = REG_OP_MULTI, .ops = sub, .nops = 1};
+    assert_int_equal(reg_prepare(f->reg, 0, &multi, f->now, &t), -EINVAL);
+    assert_int_equal(reg_pending_count(f->reg), 0);
+}
+
 static void test_errors(void **state)
 {
     fx *f = *state;
@@ -242,8 +308,12 @@ static void test_errors(void **state)
     assert_int_equal(fx_set(f, 0, "/big", big, -1, NULL), REG_EBADARGUMENTS);
     free(big);
     /* flags and TTL */
-    reg_op op = fx_op_create("/t", NULL, REG_CREATE_CONTAINER | REG_CREATE_SEQUENTIAL);
+    reg_op op = fx_op_create("/t", NULL, REG_CREATE_CONTAINER | REG_CREATE_EPHEMERAL);
     assert_int_equal(fx_write(f, 0, &op, NULL), REG_EBADARGUMENTS);
+    op.create_flags = REG_CREATE_CONTAINER | REG_CREATE_TTL;
+    op.ttl_ms = 100;
+    assert_int_equal(fx_write(f, 0, &op, NULL), REG_EBADARGUMENTS);
+    op.ttl_ms = 0;
     op.create_flags = REG_CREATE_EPHEMERAL | REG_CREATE_TTL;
     op.ttl_ms = 100;
     assert_int_equal(fx_write(f, 0, &op, NULL), REG_EBADARGUMENTS);
@@ -375,6 +445,22 @@ static void test_container_ttl_gc(void **state)
     assert_int_equal(fx_write(f, 0, &op, NULL), 0);
     assert_int_equal(fx_stat(f, "/c").ephemeral_owner, 0);
     assert_int_equal(reg_collect_garbage(f->reg, f->now, paths, 8), 0);
+    /* a sequential container (ZooKeeper's createContainer with a
+     * sequential mode) */
+    reg_result res0 = {0};
+    op = fx_op_create("/cs-", NULL, REG_CREATE_CONTAINER | REG_CREATE_SEQUENTIAL);
+    assert_int_equal(fx_write(f, 0, &op, &res0), 0);
+    assert_string_equal(res0.path, "/cs-0000000001");
+    assert_int_equal(fx_create(f, 0, res0.path, NULL, 0, NULL, 0), REG_ENODEEXISTS);
+    char kid[64];
+    snprintf(kid, sizeof(kid), "%s/k", res0.path);
+    assert_int_equal(fx_create(f, 0, kid, NULL, 0, NULL, 0), 0);
+    assert_int_equal(fx_delete(f, 0, kid, -1), 0);
+    assert_int_equal(reg_collect_garbage(f->reg, f->now, paths, 8), 1);
+    assert_string_equal(paths[0], res0.path);
+    assert_int_equal(fx_delete(f, 0, paths[0], -1), 0);
+    free(paths[0]);
+    reg_result_clear(&res0);
     assert_int_equal(fx_create(f, 0, "/c/k", NULL, 0, NULL, 0), 0);
     assert_int_equal(reg_collect_garbage(f->reg, f->now, paths, 8), 0);
     assert_int_equal(fx_delete(f, 0, "/c/k", -1), 0);
@@ -554,6 +640,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_initial_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_get_set_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_ops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_path_validate, setup, teardown),

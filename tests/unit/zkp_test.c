@@ -153,18 +153,18 @@ static void summ_strv(zk_buf *b, zkp_strv v)
     zk_buf_putc(b, ']');
 }
 
+static const char *none_or(const char *s)
+{
+    return s ? s : "None";
+}
+
 static void summ_acls(zk_buf *b, zkp_aclv v)
 {
     zk_buf_putc(b, '[');
     for (size_t i = 0; i < v.n; i++)
-        zk_buf_printf(b, "%s%d:%s:%s", i ? "," : "", v.v[i].perms, v.v[i].scheme,
-                      v.v[i].id);
+        zk_buf_printf(b, "%s%d:%s:%s", i ? "," : "", v.v[i].perms,
+                      none_or(v.v[i].scheme), none_or(v.v[i].id));
     zk_buf_putc(b, ']');
-}
-
-static const char *none_or(const char *s)
-{
-    return s ? s : "None";
 }
 
 static void summ_body(zk_buf *b, const zkp_request *r);
@@ -607,12 +607,13 @@ static void test_capture_replies(void **state)
 }
 
 /* Every captured write goes through zkp_request_to_op: the ones ZooKeeper
- * carried out convert, the ones it refused for their arguments (bad
- * CreateMode, empty ACL, a client's deleteContainer) are refused alike. */
+ * carried out convert, the ones it refused for their arguments before
+ * looking at the tree (bad CreateMode, a client's deleteContainer) become
+ * refused ops with its error; an empty ACL is left to the registry. */
 static void test_capture_to_op(void **state)
 {
     (void)state;
-    size_t ok = 0, refused = 0;
+    size_t ok = 0, refused = 0, empty_acl = 0;
     for (size_t i = 0; i < zkp_ncaps; i++) {
         const struct zkp_cap *c = &zkp_caps[i];
         if (!c->req || !c->summary || !c->rep || c->r.kind == ZKP_CAP_CONNECT ||
@@ -623,20 +624,24 @@ static void test_capture_to_op(void **state)
         const zkp_opinfo *info = zkp_op_info(d.req.type);
         if (d.rc == 0 && info && (info->flags & ZKP_F_WRITE)) {
             reg_op op;
-            size_t bad = 0;
-            int rc = zkp_request_to_op(&d.req, &d.arena, &op, &bad);
-            if (c->r.err == -8 || c->r.err == -114) {
-                assert_int_equal(rc, REG_ZKERR(c->r.err));
+            assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
+            if (c->r.err == -8) {
+                assert_int_equal(op.refused, REG_EBADARGUMENTS);
                 refused++;
+            } else if (c->r.err == -114) {
+                assert_int_equal(op.refused, 0);
+                assert_true(op.acl != NULL && op.acl_count == 0);
+                empty_acl++;
             } else {
-                assert_int_equal(rc, 0);
+                assert_int_equal(op.refused, 0);
                 ok++;
             }
         }
         dec_free(&d);
     }
     assert_true(ok > 30);
-    assert_int_equal(refused, 3);
+    assert_int_equal(refused + empty_acl, 3);
+    assert_true(refused > 0 && empty_acl > 0);
 }
 
 static void test_capture_4lw(void **state)
@@ -1024,23 +1029,18 @@ static void test_bad_counts(void **state)
     jb_str(&j, "anyone");
     jb_int(&j, 0);
     expect_rc(&j, ZKP_EMALFORMED);
-    jb_hdr(&j, 1, ZKP_OP_SET_ACL); /* a null id of "world": ZooKeeper throws */
-    jb_str(&j, "/a");
-    jb_int(&j, 1);
-    jb_int(&j, 31);
-    jb_str(&j, "world");
-    jb_str(&j, NULL);
-    jb_int(&j, 0);
-    expect_rc(&j, ZKP_EMALFORMED);
 }
 
-/* Null ACL strings ZooKeeper accepts: a null scheme (INVALIDACL later, in
- * the registry) and the null id kazoo sends for CREATOR_ALL_ACL's "auth". */
+/* Null ACL strings decode as NULL, as jute reads them: the registry's
+ * fixupACL judges them as ZooKeeper's does (a null scheme is INVALIDACL, a
+ * null id of "world" throws there: MARSHALLINGERROR, a null id of "auth",
+ * which kazoo sends for CREATOR_ALL_ACL, is ignored). */
 static void test_null_acl_strings(void **state)
 {
     (void)state;
-    static const char *const cases[][2] = {{NULL, "x"}, {"auth", NULL}, {NULL, NULL}};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const cases[][2] = {{NULL, "x"}, {"auth", NULL}, {NULL, NULL},
+                                           {"world", NULL}};
+    for (size_t i = 0; i < 4; i++) {
         jb j;
         jb_hdr(&j, 1, ZKP_OP_SET_ACL);
         jb_str(&j, "/a");
@@ -1053,8 +1053,14 @@ static void test_null_acl_strings(void **state)
         dec_run(&d, j.b, j.n);
         assert_int_equal(d.rc, 0);
         assert_int_equal(d.req.acl.n, 1);
-        assert_string_equal(d.req.acl.v[0].scheme, cases[i][0] ? cases[i][0] : "");
-        assert_string_equal(d.req.acl.v[0].id, cases[i][1] ? cases[i][1] : "");
+        if (cases[i][0])
+            assert_string_equal(d.req.acl.v[0].scheme, cases[i][0]);
+        else
+            assert_null(d.req.acl.v[0].scheme);
+        if (cases[i][1])
+            assert_string_equal(d.req.acl.v[0].id, cases[i][1]);
+        else
+            assert_null(d.req.acl.v[0].id);
         dec_free(&d);
     }
 }
@@ -1216,6 +1222,7 @@ static void test_create_mode(void **state)
     assert_int_equal(zkp_create_mode(INT32_MAX), REG_EBADARGUMENTS);
 }
 
+/* Converts a create; returns the conversion's error or the op's refusal. */
 static int to_op(int32_t type, int32_t flags, int64_t ttl, bool acl, reg_op *op)
 {
     jb j;
@@ -1232,11 +1239,11 @@ static int to_op(int32_t type, int32_t flags, int64_t ttl, bool acl, reg_op *op)
     dec d;
     dec_run(&d, j.b, j.n);
     assert_int_equal(d.rc, 0);
-    int rc = zkp_request_to_op(&d.req, &d.arena, op, NULL);
-    if (rc == 0)
+    int rc = zkp_request_to_op(&d.req, &d.arena, op);
+    if (rc == 0 && op->refused == 0)
         assert_string_equal(op->path, "/n");
     dec_free(&d);
-    return rc;
+    return rc ? rc : op->refused;
 }
 
 static void test_to_op_create(void **state)
@@ -1247,12 +1254,22 @@ static void test_to_op_create(void **state)
     assert_int_equal(op.type, REG_OP_CREATE);
     assert_int_equal(op.create_flags, REG_CREATE_EPHEMERAL | REG_CREATE_SEQUENTIAL);
     assert_int_equal(op.data_len, 1);
+    assert_false(op.data_null);
     assert_int_equal(op.acl_count, 1);
     assert_int_equal(op.ttl_ms, 0);
+    /* a CreateTxn never makes a container: create and create2 with the
+     * CONTAINER mode make a persistent node, as ZooKeeper 3.8 does */
     assert_int_equal(to_op(ZKP_OP_CREATE2, 4, 0, true, &op), 0);
-    assert_int_equal(op.create_flags, REG_CREATE_CONTAINER);
+    assert_int_equal(op.create_flags, 0);
+    assert_int_equal(to_op(ZKP_OP_CREATE, 4, 0, true, &op), 0);
+    assert_int_equal(op.create_flags, 0);
     assert_int_equal(to_op(ZKP_OP_CREATE_CONTAINER, 0, 0, true, &op), 0);
     assert_int_equal(op.create_flags, REG_CREATE_CONTAINER); /* the txn type wins */
+    assert_int_equal(to_op(ZKP_OP_CREATE_CONTAINER, 1, 0, true, &op), 0);
+    assert_int_equal(op.create_flags, REG_CREATE_CONTAINER);
+    assert_int_equal(to_op(ZKP_OP_CREATE_CONTAINER, 3, 0, true, &op), 0);
+    assert_int_equal(op.create_flags, REG_CREATE_CONTAINER | REG_CREATE_SEQUENTIAL);
+    assert_int_equal(to_op(ZKP_OP_CREATE_CONTAINER, 5, 0, true, &op), REG_EBADARGUMENTS);
     assert_int_equal(to_op(ZKP_OP_CREATE_TTL, 6, 5000, true, &op), 0);
     assert_int_equal(op.create_flags, REG_CREATE_TTL | REG_CREATE_SEQUENTIAL);
     assert_int_equal(op.ttl_ms, 5000);
@@ -1261,10 +1278,15 @@ static void test_to_op_create(void **state)
     assert_int_equal(to_op(ZKP_OP_CREATE_TTL, 5, 0, true, &op), REG_EBADARGUMENTS);
     assert_int_equal(to_op(ZKP_OP_CREATE_TTL, 5, -1, true, &op), REG_EBADARGUMENTS);
     assert_int_equal(to_op(ZKP_OP_CREATE_TTL, 0, 100, true, &op), REG_EBADARGUMENTS);
+    assert_int_equal(to_op(ZKP_OP_CREATE_TTL, 0, -1, true, &op), REG_EBADARGUMENTS);
     assert_int_equal(to_op(ZKP_OP_CREATE, 5, 0, true, &op), REG_EBADARGUMENTS);
     assert_int_equal(to_op(ZKP_OP_CREATE, 7, 0, true, &op), REG_EBADARGUMENTS);
-    assert_int_equal(to_op(ZKP_OP_CREATE, 0, 0, false, &op), REG_EINVALIDACL);
+    assert_int_equal(op.type, REG_OP_CREATE); /* a refused op, for an error txn */
     assert_int_equal(to_op(ZKP_OP_CREATE, 9, 0, false, &op), REG_EBADARGUMENTS);
+    /* an empty ACL is the registry's to refuse, after its own checks */
+    assert_int_equal(to_op(ZKP_OP_CREATE, 0, 0, false, &op), 0);
+    assert_non_null(op.acl);
+    assert_int_equal(op.acl_count, 0);
 }
 
 static void test_to_op_others(void **state)
@@ -1278,10 +1300,21 @@ static void test_to_op_others(void **state)
     jb_int(&j, -1);
     jb_int(&j, 3);
     dec_run(&d, j.b, j.n);
-    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op, NULL), 0);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
     assert_int_equal(op.type, REG_OP_SET_DATA);
     assert_null(op.data);
+    assert_true(op.data_null); /* a null buffer: null data */
     assert_int_equal(op.version, 3);
+    dec_free(&d);
+
+    jb_hdr(&j, 1, ZKP_OP_SET_DATA);
+    jb_str(&j, "/s");
+    jb_int(&j, 0);
+    jb_int(&j, 3);
+    dec_run(&d, j.b, j.n);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
+    assert_false(op.data_null); /* empty */
+    assert_int_equal(op.data_len, 0);
     dec_free(&d);
 
     jb_hdr(&j, 1, ZKP_OP_SET_ACL);
@@ -1289,15 +1322,26 @@ static void test_to_op_others(void **state)
     jb_acl1(&j);
     jb_int(&j, 2);
     dec_run(&d, j.b, j.n);
-    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op, NULL), 0);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
     assert_int_equal(op.type, REG_OP_SET_ACL);
     assert_string_equal(op.acl[0].scheme, "world");
     assert_int_equal(op.acl[0].perms, REG_PERM_ALL);
     dec_free(&d);
 
+    jb_hdr(&j, 1, ZKP_OP_SET_ACL);
+    jb_str(&j, "/s");
+    jb_int(&j, -1); /* null ACL vector: an empty list */
+    jb_int(&j, 2);
+    dec_run(&d, j.b, j.n);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
+    assert_int_equal(op.refused, 0);
+    assert_non_null(op.acl);
+    assert_int_equal(op.acl_count, 0);
+    dec_free(&d);
+
     jb_hdr(&j, 1, ZKP_OP_CLOSE_SESSION);
     dec_run(&d, j.b, j.n);
-    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op, NULL), 0);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
     assert_int_equal(op.type, REG_OP_CLOSE_SESSION);
     dec_free(&d);
 
@@ -1305,14 +1349,32 @@ static void test_to_op_others(void **state)
     jb_str(&j, "/s");
     jb_bool(&j, false);
     dec_run(&d, j.b, j.n);
-    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op, NULL), REG_EUNIMPLEMENTED);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), REG_EUNIMPLEMENTED);
     dec_free(&d);
 
     jb_hdr(&j, 1, ZKP_OP_DELETE_CONTAINER);
     jb_raw(&j, "/c", 2);
     dec_run(&d, j.b, j.n);
-    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op, NULL), REG_EBADARGUMENTS);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
+    assert_int_equal(op.type, REG_OP_DELETE);
+    assert_int_equal(op.refused, REG_EBADARGUMENTS);
     dec_free(&d);
+
+    /* the refused op of a body that did not decode */
+    assert_int_equal(zkp_request_refusal(ZKP_OP_CREATE_TTL, REG_EMARSHALLINGERROR, &op), 0);
+    assert_int_equal(op.type, REG_OP_CREATE);
+    assert_int_equal(op.refused, REG_EMARSHALLINGERROR);
+    assert_int_equal(zkp_request_refusal(ZKP_OP_MULTI, REG_EMARSHALLINGERROR, &op), 0);
+    assert_int_equal(op.type, REG_OP_MULTI);
+    assert_int_equal(zkp_request_refusal(ZKP_OP_SET_ACL, REG_EBADARGUMENTS, &op), 0);
+    assert_int_equal(op.type, REG_OP_SET_ACL);
+    assert_int_equal(zkp_request_refusal(ZKP_OP_DELETE_CONTAINER, REG_EBADARGUMENTS, &op), 0);
+    assert_int_equal(op.type, REG_OP_DELETE);
+    assert_int_equal(zkp_request_refusal(ZKP_OP_CLOSE_SESSION, REG_EMARSHALLINGERROR, &op),
+                     REG_EUNIMPLEMENTED);
+    assert_int_equal(zkp_request_refusal(ZKP_OP_GET_DATA, REG_EMARSHALLINGERROR, &op),
+                     REG_EUNIMPLEMENTED);
+    assert_int_equal(zkp_request_refusal(ZKP_OP_CREATE, -EINVAL, &op), -EINVAL);
 }
 
 static void build_multi(jb *j, int32_t bad_flags)
@@ -1341,19 +1403,47 @@ static void build_multi(jb *j, int32_t bad_flags)
     jb_mh(j, -1, true);
 }
 
+/* One create sub-op (opcode type, CreateMode flags, ttl for createTTL) in a
+ * multi: the sub-op's type after decoding, and its conversion. */
+static int32_t multi_create(int32_t type, int32_t flags, int64_t ttl, reg_op *sub)
+{
+    jb j;
+    reg_op op;
+    dec d;
+    jb_hdr(&j, 4, ZKP_OP_MULTI);
+    jb_mh(&j, type, false);
+    jb_str(&j, "/m");
+    jb_int(&j, -1);
+    jb_acl1(&j);
+    jb_int(&j, flags);
+    if (type == ZKP_OP_CREATE_TTL)
+        jb_long(&j, ttl);
+    jb_mh(&j, -1, true);
+    dec_run(&d, j.b, j.n);
+    assert_int_equal(d.rc, 0);
+    assert_int_equal(d.req.nops, 1);
+    int32_t got = d.req.ops[0].type;
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
+    assert_int_equal(op.refused, 0);
+    *sub = op.ops[0];
+    sub->path = NULL; /* it pointed into the frame */
+    sub->acl = NULL;
+    dec_free(&d);
+    return got;
+}
+
 static void test_to_op_multi(void **state)
 {
     (void)state;
     jb j;
     reg_op op;
     dec d;
-    size_t bad = 99;
     build_multi(&j, 1);
     dec_run(&d, j.b, j.n);
     assert_int_equal(d.rc, 0);
-    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op, &bad), 0);
-    assert_int_equal(bad, 99);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
     assert_int_equal(op.type, REG_OP_MULTI);
+    assert_int_equal(op.refused, 0);
     assert_int_equal(op.nops, 5);
     assert_int_equal(op.ops[0].type, REG_OP_CREATE);
     assert_int_equal(op.ops[1].type, REG_OP_SET_DATA);
@@ -1362,26 +1452,62 @@ static void test_to_op_multi(void **state)
     assert_int_equal(op.ops[3].type, REG_OP_CHECK);
     assert_int_equal(op.ops[3].version, 1);
     assert_int_equal(op.ops[4].type, REG_OP_DELETE);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(op.ops[i].refused, 0);
     dec_free(&d);
 
+    /* a bad CreateMode fails its sub-op at its place, in the registry */
     build_multi(&j, 12);
     dec_run(&d, j.b, j.n);
-    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op, &bad), REG_EBADARGUMENTS);
-    assert_int_equal(bad, 2);
-    zk_buf out;
-    zk_buf_init(&out, 0);
-    assert_int_equal(zkp_reply_multi_error(&out, 4, 0x20, d.req.nops, bad, REG_EBADARGUMENTS), 0);
-    static const uint8_t want[] = {
-        0, 0, 0, 0x5a, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 0,
-        0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0,          /* ok before */
-        0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xf8, 0xff, 0xff, 0xff, 0xf8, /* BADARGUMENTS */
-        0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xfe, /* after */
-        0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xfe,
-        0xff, 0xff, 0xff, 0xff, 1, 0xff, 0xff, 0xff, 0xff};
-    assert_bytes(&out, want, sizeof(want));
-    assert_int_equal(zkp_reply_multi_error(&out, 4, 0, 2, 2, REG_ENONODE), -EINVAL);
-    zk_buf_free(&out);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
+    assert_int_equal(op.nops, 5);
+    assert_int_equal(op.ops[1].refused, 0);
+    assert_int_equal(op.ops[2].type, REG_OP_CREATE);
+    assert_int_equal(op.ops[2].refused, REG_EBADARGUMENTS);
+    assert_int_equal(op.ops[3].refused, 0);
+    dec_free(&d);
+
+    /* MultiOperationRecord's Op.create: the mode decides the type */
+    reg_op sub;
+    assert_int_equal(multi_create(ZKP_OP_CREATE2, 0, 0, &sub), ZKP_OP_CREATE);
+    assert_int_equal(multi_create(ZKP_OP_CREATE, 4, 0, &sub), ZKP_OP_CREATE_CONTAINER);
+    assert_int_equal(sub.create_flags, REG_CREATE_CONTAINER);
+    assert_true(sub.data_null);
+    assert_int_equal(multi_create(ZKP_OP_CREATE_CONTAINER, 0, 0, &sub), ZKP_OP_CREATE);
+    assert_int_equal(sub.create_flags, 0);
+    assert_int_equal(multi_create(ZKP_OP_CREATE_CONTAINER, 1, 0, &sub), ZKP_OP_CREATE);
+    assert_int_equal(sub.create_flags, REG_CREATE_EPHEMERAL);
+    assert_int_equal(multi_create(ZKP_OP_CREATE_CONTAINER, 9, 0, &sub), ZKP_OP_CREATE);
+    assert_int_equal(sub.refused, REG_EBADARGUMENTS);
+    assert_int_equal(multi_create(ZKP_OP_CREATE_TTL, 0, 100, &sub), ZKP_OP_CREATE);
+    assert_int_equal(sub.refused, 0); /* the ttl is dropped */
+    assert_int_equal(sub.ttl_ms, 0);
+    assert_int_equal(multi_create(ZKP_OP_CREATE_TTL, 4, 100, &sub), ZKP_OP_CREATE_CONTAINER);
+    assert_int_equal(multi_create(ZKP_OP_CREATE_TTL, 6, 100, &sub), ZKP_OP_CREATE_TTL);
+    assert_int_equal(sub.create_flags, REG_CREATE_TTL | REG_CREATE_SEQUENTIAL);
+    assert_int_equal(sub.ttl_ms, 100);
+    assert_int_equal(multi_create(ZKP_OP_CREATE_TTL, 5, 0, &sub), ZKP_OP_CREATE_TTL);
+    assert_int_equal(sub.refused, REG_EBADARGUMENTS);
+    /* a create with a TTL mode: ZooKeeper cannot cast it, the multi fails */
+    assert_int_equal(multi_create(ZKP_OP_CREATE, 5, 0, &sub), ZKP_OP_CREATE);
+    assert_int_equal(sub.refused, REG_EMARSHALLINGERROR);
+    assert_int_equal(multi_create(ZKP_OP_CREATE2, 6, 0, &sub), ZKP_OP_CREATE);
+    assert_int_equal(sub.refused, REG_EMARSHALLINGERROR);
+
+    /* a NUL byte fails its own sub-op only */
+    jb_hdr(&j, 4, ZKP_OP_MULTI);
+    jb_mh(&j, ZKP_OP_DELETE, false);
+    jb_str(&j, "/a");
+    jb_int(&j, -1);
+    jb_mh(&j, ZKP_OP_DELETE, false);
+    jb_raw(&j, "\0\0\0\3/\0b", 7);
+    jb_int(&j, -1);
+    jb_mh(&j, -1, true);
+    dec_run(&d, j.b, j.n);
+    assert_int_equal(d.rc, 0);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
+    assert_int_equal(op.ops[0].refused, 0);
+    assert_int_equal(op.ops[1].refused, REG_EBADARGUMENTS);
     dec_free(&d);
 }
 
