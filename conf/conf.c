@@ -71,9 +71,11 @@ const conf_key conf_schema[] = {
       INT_RANGE(0, INT32_MAX, 0),
       .help = "Longest session timeout granted to a client; 0 = 20 x tick_ms." },
     { .name = "zookeeper.max_frame", FIELD(zk_max_frame),
-      INT_RANGE(4 * KIB, 256 * MIB, 1 * MIB + 1 * KIB),
-      .help = "Largest request frame in bytes (jute.maxbuffer): registry.max_data_bytes "
-              "plus 1 KiB for header and path, as ZooKeeper's jute.maxbuffer.extrasize." },
+      INT_RANGE(4 * KIB, 256 * MIB, 0xfffff),
+      .help = "Largest request frame in bytes, as ZooKeeper's jute.maxbuffer (default "
+              "0xfffff; its jute.maxbuffer.extrasize does not apply to frames): a longer "
+              "one closes the connection, as ZooKeeper does. Requests carry at most "
+              "about this much data, whatever registry.max_data_bytes says." },
     { .name = "zookeeper.max_outstanding", FIELD(zk_max_outstanding),
       INT_RANGE(1, 1000000, 1000),
       .help = "Most requests of one connection in flight; reading pauses beyond." },

@@ -47,9 +47,6 @@ def other():
 # once one is fixed its scenario passes, the xfail turns into a failure, and
 # its entry must go.
 KNOWN_SERVER_BUGS = {
-    "sc_data_limits": "server bug: a 1 MiB setData (frame above jute.maxbuffer 0xfffff) is "
-                      "accepted; ZooKeeper 3.8 closes the connection (and 1 MiB + 1 is "
-                      "BADARGUMENTS instead of a close)",
 }
 
 

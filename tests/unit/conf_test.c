@@ -168,7 +168,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.zk_tick_ms, 2000);
     assert_int_equal(c.zk_min_session_timeout_ms, 4000);
     assert_int_equal(c.zk_max_session_timeout_ms, 40000);
-    assert_int_equal(c.zk_max_frame, 1048576 + 1024);
+    assert_int_equal(c.zk_max_frame, 0xfffff); /* ZooKeeper's jute.maxbuffer */
     assert_int_equal(c.zk_max_outstanding, 1000);
     assert_int_equal(c.zk_max_client_cnxns, 60);
     assert_int_equal(c.dns_listen.count, 2);
