@@ -362,19 +362,25 @@ static reg_op random_node_op(int64_t *ttl_store)
     static const uint32_t flags[] = {0, REG_CREATE_SEQUENTIAL, REG_CREATE_EPHEMERAL,
                                      REG_CREATE_CONTAINER, REG_CREATE_PARENTS,
                                      REG_CREATE_EPHEMERAL | REG_CREATE_SEQUENTIAL,
-                                     REG_CREATE_TTL};
+                                     REG_CREATE_TTL,
+                                     REG_CREATE_CONTAINER | REG_CREATE_SEQUENTIAL};
+    reg_op op;
     switch (rnd(5)) {
     case 0:
-    case 1: {
-        reg_op op = fx_op_create(p, "v", flags[rnd(7)]);
+    case 1:
+        op = fx_op_create(p, rnd(4) ? "v" : NULL, flags[rnd(8)]);
         if (op.create_flags & REG_CREATE_TTL)
             op.ttl_ms = *ttl_store = 100;
-        return op;
+        break;
+    case 2: op = fx_op_delete(p, (int32_t)rnd(3) - 1); break;
+    case 3: op = fx_op_set(p, rnd(4) ? "w" : NULL, (int32_t)rnd(3) - 1); break;
+    default: op = fx_op_check(p, (int32_t)rnd(3) - 1); break;
     }
-    case 2: return fx_op_delete(p, (int32_t)rnd(3) - 1);
-    case 3: return fx_op_set(p, "w", (int32_t)rnd(3) - 1);
-    default: return fx_op_check(p, (int32_t)rnd(3) - 1);
-    }
+    if (!op.data && rnd(2))
+        op.data_null = true; /* null data rather than empty */
+    if (rnd(16) == 0) /* refused by the protocol: an error txn all the same */
+        op.refused = rnd(2) ? REG_EBADARGUMENTS : REG_EMARSHALLINGERROR;
+    return op;
 }
 
 struct rop {

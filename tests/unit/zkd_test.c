@@ -154,7 +154,9 @@ static void test_pipelined_writes_keep_order(void **state)
     run(NULL, sc_pipeline);
 }
 
-/* A refused write queued behind pending writes keeps its place. */
+/* A refused write queued behind pending writes keeps its place, and takes
+ * a zxid, as ZooKeeper logs an error txn for it: a bad CreateMode, a
+ * client's deleteContainer, a write whose body does not decode. */
 static void sc_refusal_order(zt *t)
 {
     zt_sess a;
@@ -165,13 +167,40 @@ static void sc_refusal_order(zt *t)
     zt_create_req(&q, 1, "/r1", NULL, 0);
     zt_create_req(&q, 2, "/r2", NULL, 9); /* no such CreateMode */
     zt_create_req(&q, 3, "/r3", NULL, 0);
+    size_t f = zt_begin(&q); /* deleteContainer: server-internal */
+    zt_int(&q, 4);
+    zt_int(&q, 20);
+    zt_str(&q, "/r1");
+    zt_end(&q, f);
+    f = zt_begin(&q); /* setData cut short after its path */
+    zt_int(&q, 5);
+    zt_int(&q, 5);
+    zt_str(&q, "/r1");
+    zt_end(&q, f);
+    zt_create_req(&q, 6, "/r6", NULL, 0);
     ZT_CHECK(t, zt_send(a.fd, q.b, q.n) == 0, "send");
-    static const int32_t want[][2] = {{1, 0}, {2, -8}, {3, 0}};
-    for (int i = 0; i < 3; i++) {
+    q.n = 0;
+    static const int32_t want[][2] = {{1, 0}, {2, -8}, {3, 0}, {4, -8}, {5, -5}, {6, 0}};
+    int64_t zxid = 0;
+    for (int i = 0; i < 6; i++) {
         long n = zt_recv(a.fd, r, sizeof(r));
         ZT_CHECK(t, n >= 16 && rxid(r) == want[i][0] && rerr(r) == want[i][1],
                  "reply %d: xid %d err %d", i, rxid(r), rerr(r));
+        ZT_CHECK(t, i == 0 || rzxid(r) == zxid + 1, "reply %d: zxid %lld after %lld", i,
+                 (long long)rzxid(r), (long long)zxid);
+        zxid = rzxid(r);
     }
+    /* null data (a buffer of length -1) reads back null; empty as empty */
+    zt_create_req(&q, 7, "/null", NULL, 0);
+    ZT_CHECK(t, roundtrip(a.fd, &q, r, sizeof(r)) > 16 && rerr(r) == 0, "null create");
+    zt_path_req(&q, 8, OP_GET_DATA, "/null", false);
+    ZT_CHECK(t, roundtrip(a.fd, &q, r, sizeof(r)) == 16 + 4 + 68 && rerr(r) == 0 &&
+                    (int32_t)zt_be32(r + 16) == -1, "null data read back");
+    zt_create_req(&q, 9, "/empty", "", 0);
+    ZT_CHECK(t, roundtrip(a.fd, &q, r, sizeof(r)) > 16 && rerr(r) == 0, "empty create");
+    zt_path_req(&q, 10, OP_GET_DATA, "/empty", false);
+    ZT_CHECK(t, roundtrip(a.fd, &q, r, sizeof(r)) == 16 + 4 + 68 && rerr(r) == 0 &&
+                    zt_be32(r + 16) == 0, "empty data read back");
     close(a.fd);
 }
 
