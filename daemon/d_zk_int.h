@@ -200,7 +200,6 @@ int zkd_zk_all_children(zkd_zk_conn *c, const zkp_request *req);
 int zkd_zk_multi_read(zkd_zk_conn *c, const zkp_request *req);
 int zkd_zk_sync(zkd_zk_conn *c, const zkp_request *req);
 int zkd_zk_ping(zkd_zk_conn *c, const zkp_request *req);
-int zkd_zk_reconfig(zkd_zk_conn *c, const zkp_request *req);
 int zkd_zk_sasl(zkd_zk_conn *c, const zkp_request *req);
 int zkd_zk_set_watches(zkd_zk_conn *c, const zkp_request *req);
 int zkd_zk_add_watch(zkd_zk_conn *c, const zkp_request *req);

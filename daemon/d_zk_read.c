@@ -1,6 +1,6 @@
 /*
  * d_zk_read.c - ZooKeeper requests answered at once from the committed tree
- * and the connection: reads, watches, sync, ping, sasl, reconfig.
+ * and the connection: reads, watches, sync, ping, sasl.
  *
  * They only ever run when none of the connection's writes is waiting (see
  * d_zk_int.h), so a read sees the session's own writes and a reply can go
@@ -192,12 +192,6 @@ int zkd_zk_sync(zkd_zk_conn *c, const zkp_request *req)
 int zkd_zk_ping(zkd_zk_conn *c, const zkp_request *req)
 {
     return zkp_reply_header(&c->out, req->xid, read__zxid(c), 0);
-}
-
-/* No ensemble to reconfigure. */
-int zkd_zk_reconfig(zkd_zk_conn *c, const zkp_request *req)
-{
-    return zkd_zk_reply_err(c, req->xid, REG_EUNIMPLEMENTED);
 }
 
 /* ZooKeeper without SASL configured answers a null token. */

@@ -49,7 +49,7 @@ static const req__cmd req__cmds[] = {
     {ZKP_OP_CHECK, "CHEC", NULL},
     {ZKP_OP_MULTI, "MULT", NULL},
     {ZKP_OP_CREATE2, "CREA", NULL},
-    {ZKP_OP_RECONFIG, "RECO", zkd_zk_reconfig},
+    {ZKP_OP_RECONFIG, "RECO", NULL},
     {ZKP_OP_CHECK_WATCHES, "CHKW", zkd_zk_remove_watches},
     {ZKP_OP_REMOVE_WATCHES, "REMW", zkd_zk_remove_watches},
     {ZKP_OP_CREATE_CONTAINER, "CREA", NULL},

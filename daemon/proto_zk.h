@@ -299,8 +299,8 @@ int zkp_request_decode(uint8_t *frame, size_t len, zkp_arena *arena,
 int zkp_create_mode(int32_t mode);
 
 /* Turns a decoded write (create, create2, createContainer, createTTL,
- * delete, deleteContainer, setData, setACL, check, multi, closeSession)
- * into *op for reg_prepare. Pointers in op borrow from req; multi sub-ops
+ * delete, deleteContainer, setData, setACL, check, multi, reconfig,
+ * closeSession) into *op for reg_prepare. Pointers in op borrow from req; multi sub-ops
  * are allocated in arena (whose size came from zkp_arena_need). A write
  * ZooKeeper refuses before it looks at anything the registry knows is a
  * refused op (op->refused; for a multi, the sub-op's refused), which still
@@ -311,7 +311,8 @@ int zkp_create_mode(int32_t mode);
  *                      multi sub-op with a NUL byte;
  *   MARSHALLINGERROR   a multi's create (not createTTL) with a TTL mode:
  *                      ZooKeeper cannot cast its request, which fails the
- *                      whole multi.
+ *                      whole multi;
+ *   RECONFIGDISABLED   reconfig (a standalone server has no ensemble).
  * An empty or null ACL is an empty list (the registry's INVALIDACL, after
  * its session and path checks, as in ZooKeeper), null data is data_null.
  * The node kind: createContainer makes a container (sequential if the mode

@@ -115,6 +115,12 @@ static int zkp__simple_op(const zkp_request *req, bool in_multi, reg_op *op)
         op->type = REG_OP_DELETE;
         op->path = NULL;
         return zkp__refuse(op, REG_EBADARGUMENTS);
+    case ZKP_OP_RECONFIG:
+        /* a setData of /zookeeper/config in ZooKeeper, which numbers it and
+         * then finds reconfig disabled (always, without an ensemble) */
+        op->type = REG_OP_SET_DATA;
+        op->path = NULL;
+        return zkp__refuse(op, REG_ERECONFIGDISABLED);
     default:
         return REG_EUNIMPLEMENTED;
     }

@@ -237,7 +237,7 @@ static const struct zkp__op {
     {{ZKP_OP_CHECK, "check", W | M}, zkp__body_path_version},
     {{ZKP_OP_MULTI, "multi", W}, zkp__body_multi},
     {{ZKP_OP_CREATE2, "create2", W | M}, zkp__body_create},
-    {{ZKP_OP_RECONFIG, "reconfig", 0}, zkp__body_reconfig},
+    {{ZKP_OP_RECONFIG, "reconfig", W}, zkp__body_reconfig},
     {{ZKP_OP_CHECK_WATCHES, "checkWatches", 0}, zkp__body_path_mode},
     {{ZKP_OP_REMOVE_WATCHES, "removeWatches", 0}, zkp__body_path_mode},
     {{ZKP_OP_CREATE_CONTAINER, "createContainer", W | M}, zkp__body_create},

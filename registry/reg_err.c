@@ -47,6 +47,7 @@ static const struct err_info errs[] = {
     {REG_EEPHEMERALONLOCALSESSION, "EPHEMERALONLOCALSESSION",
      "ephemeral node on local session"},
     {REG_ENOWATCHER, "NOWATCHER", "no such watcher"},
+    {REG_ERECONFIGDISABLED, "RECONFIGDISABLED", "reconfig is disabled"},
     {REG_EQUOTAEXCEEDED, "QUOTAEXCEEDED", "quota exceeded"},
     {REG_ETHROTTLEDOP, "THROTTLEDOP", "operation throttled"},
 };

@@ -562,7 +562,7 @@ static bool enc_cap(zk_buf *out, const struct zkp_cap *c)
         return true;
     }
     if (r->kind == ZKP_CAP_HEADER && reg_of(r->err) == 1)
-        return false; /* a code reg.h does not name (RECONFIGDISABLED) */
+        return false; /* a code reg.h does not name */
     if (r->kind != ZKP_CAP_MULTI && r->kind != ZKP_CAP_MULTI_READ &&
         r->kind != ZKP_CAP_WHOAMI) {
         assert_int_equal(enc_simple(out, r), 0);
@@ -608,8 +608,9 @@ static void test_capture_replies(void **state)
 
 /* Every captured write goes through zkp_request_to_op: the ones ZooKeeper
  * carried out convert, the ones it refused for their arguments before
- * looking at the tree (bad CreateMode, a client's deleteContainer) become
- * refused ops with its error; an empty ACL is left to the registry. */
+ * looking at the tree (bad CreateMode, a client's deleteContainer, a
+ * reconfig) become refused ops with its error; an empty ACL is left to the
+ * registry. */
 static void test_capture_to_op(void **state)
 {
     (void)state;
@@ -625,8 +626,8 @@ static void test_capture_to_op(void **state)
         if (d.rc == 0 && info && (info->flags & ZKP_F_WRITE)) {
             reg_op op;
             assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
-            if (c->r.err == -8) {
-                assert_int_equal(op.refused, REG_EBADARGUMENTS);
+            if (c->r.err == -8 || c->r.err == -123) {
+                assert_int_equal(op.refused, REG_ZKERR(c->r.err));
                 refused++;
             } else if (c->r.err == -114) {
                 assert_int_equal(op.refused, 0);
@@ -640,7 +641,7 @@ static void test_capture_to_op(void **state)
         dec_free(&d);
     }
     assert_true(ok > 30);
-    assert_int_equal(refused + empty_acl, 3);
+    assert_int_equal(refused + empty_acl, 4);
     assert_true(refused > 0 && empty_acl > 0);
 }
 
@@ -1359,6 +1360,21 @@ static void test_to_op_others(void **state)
     assert_int_equal(op.type, REG_OP_DELETE);
     assert_int_equal(op.refused, REG_EBADARGUMENTS);
     dec_free(&d);
+
+    jb_hdr(&j, 1, ZKP_OP_RECONFIG); /* a write ZooKeeper numbers, then refuses */
+    jb_str(&j, NULL);
+    jb_str(&j, NULL);
+    jb_str(&j, "server.1=x");
+    jb_long(&j, -1);
+    dec_run(&d, j.b, j.n);
+    assert_int_equal(d.rc, 0);
+    assert_true(zkp_op_info(ZKP_OP_RECONFIG)->flags & ZKP_F_WRITE);
+    assert_int_equal(zkp_request_to_op(&d.req, &d.arena, &op), 0);
+    assert_int_equal(op.refused, REG_ERECONFIGDISABLED);
+    dec_free(&d);
+    /* but one that does not decode is refused before its zxid */
+    assert_int_equal(zkp_request_refusal(ZKP_OP_RECONFIG, REG_EMARSHALLINGERROR, &op),
+                     REG_EUNIMPLEMENTED);
 
     /* the refused op of a body that did not decode */
     assert_int_equal(zkp_request_refusal(ZKP_OP_CREATE_TTL, REG_EMARSHALLINGERROR, &op), 0);
