@@ -13,6 +13,7 @@
 #include "d_server.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -221,6 +222,10 @@ int zkd_init(zkd *d, uv_loop_t *loop, zk_conf *conf)
     d->loop = loop;
     d->conf = conf;
     zkd_idmap_init(&d->watchers);
+    /* A peer that closes before its reply makes write() raise SIGPIPE, whose
+     * default action kills the process; libuv reports EPIPE instead when the
+     * signal is ignored, and the connection is closed like any other. */
+    signal(SIGPIPE, SIG_IGN);
     int rc = server__mkdirs(conf->data_dir, 0);
     if (rc < 0) {
         zkd_error("cannot create data_dir %s: %s", conf->data_dir, strerror(-rc));

@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -385,3 +386,34 @@ def test_systemd_notify_ready_and_stopping(tmp_path):
         assert d.proc.wait(20) == 0
     finally:
         s.close()
+
+
+def test_clients_closing_before_their_replies_do_not_kill_the_daemon(zk):
+    """A reply written to a peer that has gone must not kill the daemon with
+    SIGPIPE: clients that REGISTER and close at once, many at a time, as a
+    crashing fleet would (this killed the daemon before SIGPIPE was ignored)."""
+    conns = []
+    t0 = time.time()
+    n = 0
+    while time.time() - t0 < 2.0 and n < 4000:  # bounded in time and count
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            s.connect(zk.sock)
+            s.send(b"REGISTER gone%02d 10.3.%d.%d 80 id=c%d\n"
+                   % (n % 100, n // 250 % 250, n % 250 + 1, n))
+            conns.append(s)
+        except OSError:  # backlog full: try the next one
+            s.close()
+        while len(conns) > 1:
+            conns.pop(0).close()
+        n += 1
+        time.sleep(0.0005)
+    for s in conns:
+        s.close()
+    time.sleep(0.5)
+    assert zk.proc.poll() is None, "daemon died: %s\n%s" % (zk.proc.returncode,
+                                                            zk.read_log()[-2000:])
+    c = Client(zk.sock)
+    assert c.cmd("PING") == "OK"
+    assert c.cmd("CHILDREN /services").startswith("OK ")
