@@ -131,11 +131,18 @@ static void udp__forward(zkd_listener *l, const uint8_t *q, size_t len, const st
         udp__on_forwarded(f, NULL, 0);
 }
 
+/* One receive buffer for every UDP listener: the loop handles one datagram
+ * at a time. It holds UDP_MMSG_BATCH datagrams of the largest size, so libuv
+ * takes up to that many queries with one recvmmsg() and hands each to
+ * udp__on_recv as a chunk of this buffer (UV_UDP_RECVMMSG). */
+#define UDP_MMSG_BATCH 20
+#define UDP_DGRAM_MAX 65536
+
 static void udp__alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     (void)hint;
-    static char in[65536];
     (void)h;
+    static char in[UDP_MMSG_BATCH * UDP_DGRAM_MAX];
     *buf = uv_buf_init(in, sizeof(in));
 }
 
@@ -160,7 +167,8 @@ static int dns__listen_udp(zkd *d, const struct sockaddr *sa, char *bound, size_
     zkd_listener *l = zkd_listener_new(d, ZKD_LISTEN_DNS_UDP);
     if (l == NULL)
         return -ENOMEM;
-    int rc = uv_udp_init(d->loop, &l->h.udp);
+    unsigned flags = (unsigned)sa->sa_family | UV_UDP_RECVMMSG;
+    int rc = uv_udp_init_ex(d->loop, &l->h.udp, flags);
     if (rc == 0)
         rc = uv_udp_bind(&l->h.udp, sa, 0);
     if (rc == 0)
