@@ -50,6 +50,14 @@ static int main__load(zk_conf *conf, const char *path)
         fprintf(stderr, "zonekeeperd: %s\n", err);
         return -1;
     }
+    /* Ensemble mode (SPEC section 7) is not built yet: refuse it rather than
+     * serve an embedded tree the operator did not ask for. */
+    if (strcmp(conf->registry_backend, "embedded") != 0) {
+        fprintf(stderr, "zonekeeperd: %s: registry.backend \"%s\" is not supported by this "
+                        "version (only \"embedded\")\n", path, conf->registry_backend);
+        conf_free(conf);
+        return -1;
+    }
     return 0;
 }
 

@@ -344,6 +344,10 @@ def test_version_help_check_config(tmp_path):
                          text=True)
     assert out.returncode == 1
     assert re.search(re.escape(str(bad)) + r":3: ", out.stderr), out.stderr
+    bad.write_text('registry = { backend = "zookeeper"; servers = "127.0.0.1:2181"; };\n')
+    out = subprocess.run([DAEMON, "--check-config", "-c", str(bad)], capture_output=True,
+                         text=True)
+    assert out.returncode == 1 and "not supported" in out.stderr, out.stderr
     bad.write_text('data_dir = "x";\nbogus = 1;\n')
     out = subprocess.run([DAEMON, "--check-config", "-c", str(bad)], capture_output=True,
                          text=True)
