@@ -4,8 +4,9 @@
  * Every query goes through dns_query_process(), which answers in-zone names
  * from the registry. Out-of-zone names come back as DNS_VERDICT_FORWARD and
  * go upstream through c-ares (d_forward.c); the upstream's answer is relayed
- * with the client's query ID restored, cut to the client's UDP size with TC
- * set when it does not fit, and SERVFAIL when no upstream answers.
+ * by dns_relay: the client's query ID restored, header and question with TC
+ * when it does not fit the client's UDP size, SERVFAIL when no upstream
+ * answers. No DNS wire format is parsed here.
  *
  * UDP replies use uv_udp_try_send: a reply that the socket buffer cannot
  * take is dropped (the client retries), never queued without bound. A TCP
@@ -21,77 +22,14 @@
 #include "d_server.h"
 
 #define DNS_TCP_MAX_PENDING 64
-#define DNS_HDR 12
 
 static uint8_t dns__out[65535 + 2];
-
-/* ---- wire helpers for relayed answers ---------------------------------- */
-
-/* Offset just past the question section of msg, or 0 if it does not parse. */
-static size_t dns__question_end(const uint8_t *msg, size_t len)
-{
-    size_t off = DNS_HDR;
-    unsigned qd = (unsigned)(msg[4] << 8 | msg[5]);
-    for (unsigned q = 0; q < qd; q++) {
-        while (off < len && msg[off] != 0) {
-            if ((msg[off] & 0xc0) == 0xc0) {
-                off += 1;
-                break;
-            }
-            off += (size_t)msg[off] + 1;
-        }
-        off += 1 + 4;
-        if (off > len)
-            return 0;
-    }
-    return off;
-}
-
-/* The UDP payload size the requester can take: 512, or its EDNS size. */
-static size_t dns__udp_limit(const uint8_t *q, size_t len, size_t max)
-{
-    size_t off = dns__question_end(q, len);
-    unsigned an = (unsigned)(q[6] << 8 | q[7]), ns = (unsigned)(q[8] << 8 | q[9]);
-    unsigned ar = (unsigned)(q[10] << 8 | q[11]);
-    if (off == 0 || an || ns || ar == 0 || off + 11 > len)
-        return 512;
-    if (q[off] != 0 || q[off + 1] != 0 || q[off + 2] != 41) /* root name, type OPT */
-        return 512;
-    size_t sz = (size_t)(q[off + 3] << 8 | q[off + 4]);
-    if (sz < 512)
-        sz = 512;
-    return sz < max ? sz : max;
-}
-
-/* Builds the client's reply from an upstream answer (NULL: SERVFAIL). */
-static size_t dns__relay(const uint8_t *q, size_t qlen, const uint8_t *resp, size_t rlen,
-                         size_t limit, uint8_t *out)
-{
-    size_t n = 0;
-    if (resp == NULL || rlen < DNS_HDR || rlen > 65535) {
-        if (dns_servfail(q, qlen, out, 65535, &n) < 0)
-            return 0;
-        return n;
-    }
-    memcpy(out, resp, rlen);
-    out[0] = q[0];
-    out[1] = q[1];
-    if (rlen <= limit)
-        return rlen;
-    size_t qend = dns__question_end(out, rlen);
-    if (qend == 0 || qend > limit)
-        return 0;
-    out[2] |= 0x02; /* TC: the client retries over TCP and gets it whole */
-    memset(out + 6, 0, 6);
-    return qend;
-}
 
 /* ---- UDP ----------------------------------------------------------------- */
 
 typedef struct udp_fwd {
     zkd_listener *l;
     struct sockaddr_storage peer;
-    size_t limit;
     size_t qlen;
     uint8_t q[];
 } udp_fwd;
@@ -108,8 +46,9 @@ static void udp__on_forwarded(void *ctx, const uint8_t *resp, size_t len)
 {
     udp_fwd *f = ctx;
     if (!f->l->d->stopping) {
-        size_t n = dns__relay(f->q, f->qlen, resp, len, f->limit, dns__out);
-        if (n)
+        size_t n = 0;
+        if (dns_relay(f->l->d->zone, f->q, f->qlen, DNS_TRANSPORT_UDP, resp, len, dns__out,
+                      sizeof(dns__out), &n) == 0)
             udp__send(f->l, (struct sockaddr *)&f->peer, dns__out, n);
     }
     free(f);
@@ -124,7 +63,6 @@ static void udp__forward(zkd_listener *l, const uint8_t *q, size_t len, const st
     f->l = l;
     memcpy(&f->peer, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                         : sizeof(struct sockaddr_in));
-    f->limit = dns__udp_limit(q, len, d->conf->dns_max_udp);
     f->qlen = len;
     memcpy(f->q, q, len);
     if (!d->fwd_ready || zkd_forward_query(&d->fwd, q, len, udp__on_forwarded, f) < 0)
@@ -281,8 +219,9 @@ static void dconn__on_forwarded(void *ctx, const uint8_t *resp, size_t len)
     dconn *c = f->c;
     c->pending--;
     if (!c->closed && !c->d->stopping) {
-        size_t n = dns__relay(f->q, f->qlen, resp, len, 65535, dns__out);
-        if (n)
+        size_t n = 0;
+        if (dns_relay(c->d->zone, f->q, f->qlen, DNS_TRANSPORT_TCP, resp, len, dns__out,
+                      sizeof(dns__out), &n) == 0)
             dconn__send(c, dns__out, n);
         dconn__process(c);
     }

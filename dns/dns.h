@@ -76,6 +76,15 @@ int dns_query_process(dns_zone *zone, const uint8_t *q, size_t qlen, int transpo
 int dns_servfail(const uint8_t *q, size_t qlen, uint8_t *out, size_t out_cap,
                  size_t *out_len);
 
+/* Builds the reply to forwarded query q (qlen bytes) from the upstream's
+ * answer resp (rlen bytes; NULL when no upstream answered): the answer with
+ * the client's query ID, or header and question with TC when it does not fit
+ * what the client may take on transport, or SERVFAIL when resp is NULL or not
+ * a DNS message. Returns 0 with *out_len set, -EINVAL, or -ENOSPC. */
+int dns_relay(const dns_zone *zone, const uint8_t *q, size_t qlen, int transport,
+              const uint8_t *resp, size_t rlen, uint8_t *out, size_t out_cap,
+              size_t *out_len);
+
 /* Counters for monitoring. */
 typedef struct dns_stats {
     uint64_t queries, answered, nxdomain, nodata, formerr, refused, forwarded,

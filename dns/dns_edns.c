@@ -61,3 +61,34 @@ int dns_servfail(const uint8_t *q, size_t qlen, uint8_t *out, size_t out_cap,
     *out_len = n;
     return 0;
 }
+
+/* A relayed answer is the upstream's bytes with the client's ID. When it is
+ * larger than the client may take (its UDP size, as for our own answers), the
+ * client gets the header and question with TC and the upstream's rcode, and
+ * retries over TCP; no RRset is ever cut. */
+int dns_relay(const dns_zone *zone, const uint8_t *q, size_t qlen, int transport,
+              const uint8_t *resp, size_t rlen, uint8_t *out, size_t out_cap,
+              size_t *out_len)
+{
+    if (zone == NULL || q == NULL || out == NULL || out_len == NULL || qlen < DNS_HDR)
+        return -EINVAL;
+    if (resp == NULL || rlen < DNS_HDR || rlen > DNS_MAXMSG)
+        return dns_servfail(q, qlen, out, out_cap, out_len);
+    dns_question pq;
+    (void)dns__parse_query(q, qlen, &pq);
+    pq.id = dns__get16(q);
+    pq.flags = dns__get16(q + 2);
+    if (rlen <= dns__limit(zone, &pq, transport, out_cap)) {
+        memcpy(out, resp, rlen);
+        dns__put16(out, pq.id);
+        *out_len = rlen;
+        return 0;
+    }
+    unsigned rcode = resp[3] & 0xfu;
+    size_t n = dns__error_response(q, &pq, rcode, DNS_F_TC | DNS_F_RA, zone->cfg.max_udp,
+                                   out, out_cap);
+    if (n == 0)
+        return -ENOSPC;
+    *out_len = n;
+    return 0;
+}

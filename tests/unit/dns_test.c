@@ -1095,6 +1095,52 @@ static void test_servfail(void **state)
     free(q);
 }
 
+/* A forwarded answer: the client's ID restored; too big for the client's UDP
+ * size: header and question with TC and the upstream's rcode; none: SERVFAIL. */
+static void test_relay(void **state)
+{
+    (void)state;
+    size_t len, out_len, rlen;
+    uint8_t *q = make_query("example.com.", LDNS_RR_TYPE_A, &(qopt){0}, &len);
+    uint8_t resp[1400], out[2048];
+    memset(resp, 0, sizeof(resp));
+    memcpy(resp, q, len); /* a stand-in answer: the query with QR set, another ID */
+    resp[0] ^= 0xff;
+    resp[2] |= 0x80;
+    rlen = len;
+    assert_int_equal(dns_relay(F->zone, q, len, DNS_TRANSPORT_UDP, resp, rlen, out,
+                               sizeof(out), &out_len), 0);
+    assert_int_equal(out_len, rlen);
+    assert_memory_equal(out, q, 2);
+    assert_memory_equal(out + 2, resp + 2, rlen - 2);
+    /* 600 bytes to a client without EDNS (512): TC, nothing cut */
+    resp[3] = (uint8_t)((resp[3] & 0xf0) | 3); /* NXDOMAIN */
+    assert_int_equal(dns_relay(F->zone, q, len, DNS_TRANSPORT_UDP, resp, 600, out,
+                               sizeof(out), &out_len), 0);
+    ldns_pkt *r = NULL;
+    assert_int_equal(ldns_wire2pkt(&r, out, out_len), LDNS_STATUS_OK);
+    assert_true(ldns_pkt_tc(r));
+    assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+    assert_memory_equal(out, q, 2);
+    assert_int_equal(ldns_pkt_qdcount(r), 1);
+    assert_int_equal(ldns_pkt_ancount(r), 0);
+    ldns_pkt_free(r);
+    /* the same over TCP goes whole */
+    assert_int_equal(dns_relay(F->zone, q, len, DNS_TRANSPORT_TCP, resp, 600, out,
+                               sizeof(out), &out_len), 0);
+    assert_int_equal(out_len, 600);
+    /* no answer, or one that is no DNS message: SERVFAIL */
+    assert_int_equal(dns_relay(F->zone, q, len, DNS_TRANSPORT_UDP, NULL, 0, out,
+                               sizeof(out), &out_len), 0);
+    assert_int_equal(out[3] & 0xf, LDNS_RCODE_SERVFAIL);
+    assert_int_equal(dns_relay(F->zone, q, len, DNS_TRANSPORT_UDP, resp, 5, out,
+                               sizeof(out), &out_len), 0);
+    assert_int_equal(out[3] & 0xf, LDNS_RCODE_SERVFAIL);
+    assert_int_equal(dns_relay(F->zone, q, 5, DNS_TRANSPORT_UDP, resp, rlen, out,
+                               sizeof(out), &out_len), -EINVAL);
+    free(q);
+}
+
 static void test_stats(void **state)
 {
     (void)state;
@@ -1159,7 +1205,7 @@ int main(void)
         T(test_edns),                T(test_header_flags),
         T(test_notimp_refused_forward), T(test_no_forward_and_root_slash),
         T(test_formerr),             T(test_formerr_opt),
-        T(test_garbage),             T(test_servfail),
+        T(test_garbage),             T(test_servfail), T(test_relay),
         T(test_stats),               T(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
