@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "d_log.h"
 #include "d_server.h"
@@ -95,8 +96,12 @@ int zkd_persist_start(zkd *d)
 {
     if (d->store.wal == NULL)
         return -EINVAL;
-    zkd_pipeline_attach(&d->pipe, &d->store, persist__fatal, d);
-    int rc = zkd_persist_end_sessions(&d->pipe, zkd_now_ms());
+    int rc = zkd_pipeline_attach(&d->pipe, &d->store, persist__fatal, d);
+    if (rc < 0) {
+        zkd_error("storage: cannot start the log writer thread: %s", strerror(-rc));
+        return rc;
+    }
+    rc = zkd_persist_end_sessions(&d->pipe, zkd_now_ms());
     if (rc == 0)
         zkd_store_committed(&d->store, 0); /* a long replay: snapshot now */
     return rc;

@@ -10,8 +10,8 @@
  * With a log attached (zkd_pipeline_attach), submitting a txn appends its
  * record to the write-ahead log at once (a memcpy); once per loop turn, in
  * a uv_prepare callback just before the loop would block, everything
- * appended since the last batch goes to a thread-pool worker as one batch
- * (one write, one fdatasync: group commit), and when the worker is done
+ * appended since the last batch goes to the log writer thread as one batch
+ * (one write, one fdatasync: group commit), and when the writer is done
  * the batch's txns are committed and answered. Writes arriving meanwhile
  * form the next batch. Failures:
  *  - disk full (ENOSPC on write): the log takes the batch back off the
@@ -51,17 +51,23 @@ typedef struct zkd_pipe_entry {
     void *ctx;
 } zkd_pipe_entry;
 
-/* The batch out on the worker. drain() may take its result early (waiting
- * on cv); the work request's after-callback then only notes that it ran. */
+/* The log writer: one thread of its own, woken through eventfds both ways
+ * (see d_pipeline_log.c). state says who owns batch and the purge fields:
+ * the loop while IDLE, the writer while QUEUED, the loop again once
+ * WRITTEN. */
+enum zkd_flush_state { ZKD_FLUSH_IDLE, ZKD_FLUSH_QUEUED, ZKD_FLUSH_WRITTEN };
+
 typedef struct zkd_flush {
-    uv_work_t req;
+    uv_thread_t thread;
+    bool running;             /* the thread was started (attach) */
+    int wake_fd;              /* eventfd: the loop wakes the writer */
+    int done_fd;              /* eventfd: the writer wakes the loop */
+    uv_poll_t poll;           /* the loop's side of done_fd */
     wal_batch *batch;         /* NULL: a purge only */
     bool purge;
     int purge_rc, purge_snaps, purge_segs;
-    uv_mutex_t mu;
-    uv_cond_t cv;
-    bool written;             /* the worker is done (under mu) */
-    bool finished;            /* the loop took the result */
+    _Atomic int state;        /* enum zkd_flush_state */
+    _Atomic bool stop;        /* the writer ends after its current batch */
 } zkd_flush;
 
 typedef struct zkd_pipeline {
@@ -77,7 +83,7 @@ typedef struct zkd_pipeline {
     /* the log stage */
     zkd_store *store;         /* NULL: no log */
     zkd_flush flush;
-    bool flush_out;           /* the work request has not completed yet */
+    bool flush_out;           /* a batch is on the writer or waits to be finished */
     int fatal;                /* the log's error: nothing is acknowledged */
     bool disk_full;
     int64_t *closes;          /* sessions whose close the full disk refused */
@@ -90,10 +96,12 @@ typedef struct zkd_pipeline {
 } zkd_pipeline;
 
 int zkd_pipeline_init(zkd_pipeline *p, uv_loop_t *loop, reg_t *reg);
-/* Adds the log stage: from now on txns are appended to s->wal and committed
- * only once durable; s (borrowed) also learns of commits (snapshots) and
- * gets its purges run on the worker. on_fatal(ctx, err) is called once if
- * the log fails for good. Call before the first submit. Returns 0. */
+/* Adds the log stage and starts its writer thread: from now on txns are
+ * appended to s->wal and committed only once durable; s (borrowed) also
+ * learns of commits (snapshots) and gets its purges run on the writer.
+ * on_fatal(ctx, err) is called once if the log fails for good. Call before
+ * the first submit. Returns 0, or a negative errno if the thread or its
+ * eventfds cannot be made (the pipeline then stays without a log). */
 int zkd_pipeline_attach(zkd_pipeline *p, zkd_store *s,
                         void (*on_fatal)(void *ctx, int err), void *ctx);
 /* Queues txn (ownership passes); cb may be NULL. Returns 0, or a negative
@@ -105,7 +113,7 @@ int zkd_pipeline_submit(zkd_pipeline *p, reg_txn *txn, zkd_commit_cb cb, void *c
 int zkd_pipeline_write(zkd_pipeline *p, int64_t session, const reg_op *op,
                        int64_t now_ms, zkd_commit_cb cb, void *ctx);
 /* Makes everything queued durable and commits it, now, on the calling
- * thread (waiting for a batch on the worker first): at start-up and at
+ * thread (waiting for the batch on the writer first): at start-up and at
  * shutdown. */
 void zkd_pipeline_drain(zkd_pipeline *p);
 /* Drains, then closes the handles. Later writes are committed at once. */

@@ -12,7 +12,7 @@
 void zkd__pipe_commit_one(zkd_pipeline *p);
 /* Appends txn's record to the log. 0, -ENOMEM or the log's error. */
 int zkd__pipe_log(zkd_pipeline *p, const reg_txn *txn);
-/* Makes sure the records waiting are handed to a worker this loop turn. */
+/* Makes sure the records waiting go to the log writer this loop turn. */
 void zkd__pipe_schedule(zkd_pipeline *p);
 /* Synchronous: waits for the batch out, then writes and commits the rest. */
 void zkd__pipe_drain_log(zkd_pipeline *p);

@@ -1,28 +1,40 @@
 /*
  * d_pipeline_log.c - the log stage of the pipeline: group commit on a
- * worker thread; see d_pipeline.h.
+ * writer thread; see d_pipeline.h.
  *
  * Redis's beforeSleep in libuv terms. A submit appends the txn's record
  * (wal_append: a memcpy) and starts the prepare handle; the prepare
  * callback, which runs once per loop turn just before the loop blocks,
  * takes everything appended since the last batch (wal_flush_begin) and
- * queues one work request: wal_flush_write - one pwrite, one fdatasync -
- * on the thread pool, plus, when a snapshot has completed, the deletion of
- * what it made obsolete (zkd_store_purge), so no fsync ever runs on the
- * loop. At most one request is out; its after-callback ends the batch
- * (wal_flush_end) and commits the queue's head up to the durable zxid,
- * and records appended meanwhile become the next batch.
+ * hands it to the log writer: wal_flush_write - one pwrite, one fdatasync -
+ * plus, when a snapshot has completed, the deletion of what it made
+ * obsolete (zkd_store_purge), so no fsync ever runs on the loop. At most
+ * one batch is out; when the writer is done, the loop ends the batch
+ * (wal_flush_end) and commits the queue's head up to the durable zxid, and
+ * records appended meanwhile become the next batch.
  *
- * drain() is synchronous (start-up and shutdown): it waits on a condition
- * variable for the request out, takes its result, then writes and syncs
- * the rest on the loop thread. The work request's after-callback still
- * runs later and then only notes that it has.
+ * The writer is a thread of its own rather than libuv's thread pool: a
+ * batch per registration change is common (a few hundred a second, each
+ * alone in its loop turn), and the pool's hand-off costs a mutex shared
+ * with the loop, a condition variable and a uv_async, whose receiving side
+ * busy-waits while the sender is mid-send - on a daemon pinned to one CPU
+ * that spin and the lock contention cost more user time than the rest of
+ * the write path. Here each direction is one eventfd write and read; the
+ * batch itself is handed over through an atomic state (release/acquire).
+ *
+ * drain() is synchronous (start-up and shutdown): it waits (poll) for the
+ * batch out, takes its result, then writes and syncs the rest on the loop
+ * thread.
  */
 #include "d_pipeline_int.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "d_log.h"
 
@@ -61,9 +73,14 @@ static void pipe__kick(void *ctx)
     zkd__pipe_schedule(ctx);
 }
 
+static int pipe__writer_start(zkd_pipeline *p);
+
 int zkd_pipeline_attach(zkd_pipeline *p, zkd_store *s,
                         void (*on_fatal)(void *ctx, int err), void *ctx)
 {
+    int rc = pipe__writer_start(p);
+    if (rc < 0)
+        return rc;
     p->store = s;
     p->on_fatal = on_fatal;
     p->fatal_ctx = ctx;
@@ -204,20 +221,45 @@ static void pipe__settle(zkd_pipeline *p, int rc)
         pipe__commit_durable(p);
 }
 
-/* ---- the batch on the worker -------------------------------------------- */
+/* ---- the batch on the writer -------------------------------------------- */
 
-static void pipe__work(uv_work_t *req)
+static void pipe__work(zkd_pipeline *p)
 {
-    zkd_pipeline *p = req->data;
     zkd_flush *f = &p->flush;
     if (f->batch)
         wal_flush_write(f->batch);
     if (f->purge)
         f->purge_rc = zkd_store_purge(p->store, &f->purge_snaps, &f->purge_segs);
-    uv_mutex_lock(&f->mu);
-    f->written = true;
-    uv_cond_signal(&f->cv);
-    uv_mutex_unlock(&f->mu);
+}
+
+/* Adds one to an eventfd. It cannot fail short of a bad fd; EINTR retried. */
+static void pipe__signal(int fd)
+{
+    uint64_t one = 1;
+    for (int i = 0; i < 8; i++)
+        if (write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one) || errno != EINTR)
+            return;
+}
+
+/* The writer thread: sleeps on wake_fd; a queued batch is written, marked
+ * WRITTEN and the loop woken. stop ends it once nothing is queued. */
+static void pipe__writer(void *arg)
+{
+    zkd_pipeline *p = arg;
+    zkd_flush *f = &p->flush;
+    for (;;) {
+        uint64_t v;
+        ssize_t n = read(f->wake_fd, &v, sizeof(v));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (atomic_load_explicit(&f->state, memory_order_acquire) == ZKD_FLUSH_QUEUED) {
+            pipe__work(p);
+            atomic_store_explicit(&f->state, ZKD_FLUSH_WRITTEN, memory_order_release);
+            pipe__signal(f->done_fd);
+        }
+        if (atomic_load_explicit(&f->stop, memory_order_acquire) || n < 0)
+            return;
+    }
 }
 
 static void pipe__count_batch(zkd_pipeline *p, const wal_batch *b)
@@ -228,37 +270,42 @@ static void pipe__count_batch(zkd_pipeline *p, const wal_batch *b)
         p->max_batch_seen = n;
 }
 
+/* The loop takes a WRITTEN batch back: ends it and commits what is durable
+ * (may call on_fatal, which may close the pipeline). */
 static void pipe__finish(zkd_pipeline *p)
 {
     zkd_flush *f = &p->flush;
-    f->finished = true;
+    atomic_store_explicit(&f->state, ZKD_FLUSH_IDLE, memory_order_relaxed);
+    p->flush_out = false;
+    uv_unref((uv_handle_t *)&f->poll);
     int rc = 0;
     if (f->batch) {
         pipe__count_batch(p, f->batch);
         rc = wal_flush_end(p->store->wal, f->batch);
+        f->batch = NULL;
     }
     if (f->purge)
         zkd_store_purged(p->store, f->purge_rc, f->purge_snaps, f->purge_segs);
     pipe__settle(p, rc);
 }
 
-static void pipe__destroy_sync(zkd_pipeline *p)
+static bool pipe__written(zkd_flush *f)
 {
-    uv_cond_destroy(&p->flush.cv);
-    uv_mutex_destroy(&p->flush.mu);
+    return atomic_load_explicit(&f->state, memory_order_acquire) == ZKD_FLUSH_WRITTEN;
 }
 
-static void pipe__after_work(uv_work_t *req, int status)
+static void pipe__on_done(uv_poll_t *h, int status, int events)
 {
     (void)status;
-    zkd_pipeline *p = req->data;
-    bool closed_before = p->closed; /* close left the lock to us */
-    p->flush_out = false;
-    if (!p->flush.finished)
-        pipe__finish(p); /* may close the pipeline (on_fatal) */
-    if (closed_before)
-        pipe__destroy_sync(p);
-    else if (!p->closed && (p->head || p->store->purge_due))
+    (void)events;
+    zkd_pipeline *p = h->data;
+    uint64_t v;
+    while (read(p->flush.done_fd, &v, sizeof(v)) < 0 && errno == EINTR) {
+    }
+    if (!p->flush_out || !pipe__written(&p->flush))
+        return; /* drain() took it already */
+    pipe__finish(p);
+    if (!p->closed && (p->head || p->store->purge_due))
         zkd__pipe_schedule(p);
 }
 
@@ -279,25 +326,25 @@ static void pipe__start_flush(zkd_pipeline *p)
     f->batch = b;
     f->purge = purge;
     f->purge_rc = f->purge_snaps = f->purge_segs = 0;
-    f->written = f->finished = false;
-    f->req.data = p;
-    if (uv_queue_work(p->loop, &f->req, pipe__work, pipe__after_work) == 0) {
-        p->flush_out = true;
-        return;
-    }
-    pipe__work(&f->req); /* cannot happen with valid arguments; stay correct */
-    pipe__finish(p);
+    p->flush_out = true;
+    uv_ref((uv_handle_t *)&f->poll); /* a batch out keeps the loop running */
+    atomic_store_explicit(&f->state, ZKD_FLUSH_QUEUED, memory_order_release);
+    pipe__signal(f->wake_fd);
 }
 
 /* ---- drain, init, close ------------------------------------------------- */
 
+/* Blocks until the writer is done with the batch out (start-up, shutdown). */
 static void pipe__wait(zkd_pipeline *p)
 {
     zkd_flush *f = &p->flush;
-    uv_mutex_lock(&f->mu);
-    while (!f->written)
-        uv_cond_wait(&f->cv, &f->mu);
-    uv_mutex_unlock(&f->mu);
+    while (!pipe__written(f)) {
+        struct pollfd pfd = {.fd = f->done_fd, .events = POLLIN};
+        if (poll(&pfd, 1, 1000) > 0) {
+            uint64_t v;
+            (void)!read(f->done_fd, &v, sizeof(v));
+        }
+    }
 }
 
 static void pipe__sync_now(zkd_pipeline *p)
@@ -315,7 +362,7 @@ static void pipe__sync_now(zkd_pipeline *p)
 void zkd__pipe_drain_log(zkd_pipeline *p)
 {
     for (int i = 0; i < PIPE_DRAIN_ROUNDS && !p->fatal; i++) {
-        if (p->flush_out && !p->flush.finished) {
+        if (p->flush_out) {
             pipe__wait(p);
             pipe__finish(p);
         } else if (p->head) {
@@ -328,14 +375,60 @@ void zkd__pipe_drain_log(zkd_pipeline *p)
         uv_prepare_stop(&p->prepare);
 }
 
+static int pipe__writer_start(zkd_pipeline *p)
+{
+    zkd_flush *f = &p->flush;
+    f->wake_fd = eventfd(0, EFD_CLOEXEC);
+    f->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int rc = f->wake_fd < 0 || f->done_fd < 0 ? -errno : 0;
+    if (rc == 0)
+        rc = uv_poll_init(p->loop, &f->poll, f->done_fd);
+    if (rc == 0) {
+        f->poll.data = p;
+        uv_unref((uv_handle_t *)&f->poll); /* referenced only while a batch is out */
+        rc = uv_poll_start(&f->poll, UV_READABLE, pipe__on_done);
+        if (rc == 0)
+            rc = uv_thread_create(&f->thread, pipe__writer, p);
+        if (rc < 0)
+            uv_close((uv_handle_t *)&f->poll, NULL);
+    }
+    if (rc < 0) {
+        if (f->wake_fd >= 0)
+            close(f->wake_fd);
+        if (f->done_fd >= 0)
+            close(f->done_fd);
+        f->wake_fd = f->done_fd = -1;
+        return rc;
+    }
+    f->running = true;
+    return 0;
+}
+
+static void pipe__writer_stop(zkd_pipeline *p)
+{
+    zkd_flush *f = &p->flush;
+    if (!f->running)
+        return;
+    if (p->flush_out) { /* cannot happen after a drain; never leave it behind */
+        pipe__wait(p);
+        pipe__finish(p);
+    }
+    atomic_store_explicit(&f->stop, true, memory_order_release);
+    pipe__signal(f->wake_fd);
+    uv_thread_join(&f->thread);
+    uv_close((uv_handle_t *)&f->poll, NULL); /* stops polling done_fd now */
+    close(f->wake_fd);
+    close(f->done_fd);
+    f->wake_fd = f->done_fd = -1;
+    f->running = false;
+}
+
 int zkd__pipe_log_init(zkd_pipeline *p)
 {
+    p->flush.wake_fd = p->flush.done_fd = -1;
     int rc = uv_prepare_init(p->loop, &p->prepare);
     if (rc == 0)
         rc = uv_timer_init(p->loop, &p->retry);
-    if (rc == 0 && (rc = uv_mutex_init(&p->flush.mu)) == 0 &&
-        (rc = uv_cond_init(&p->flush.cv)) != 0)
-        uv_mutex_destroy(&p->flush.mu);
     p->prepare.data = p->retry.data = p;
     return rc;
 }
@@ -344,11 +437,10 @@ void zkd__pipe_log_close(zkd_pipeline *p)
 {
     if (p->head) /* still queued after the drain's rounds: never leave it hanging */
         zkd__pipe_fail_all(p, -ECANCELED);
+    pipe__writer_stop(p);
     uv_close((uv_handle_t *)&p->prepare, NULL);
     uv_close((uv_handle_t *)&p->retry, NULL);
     free(p->closes);
     p->closes = NULL;
     p->nclose = p->capclose = 0;
-    if (!p->flush_out)
-        pipe__destroy_sync(p);
 }

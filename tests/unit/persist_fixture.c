@@ -71,7 +71,7 @@ int pf_open(pf *x)
         return rc;
     }
     assert_int_equal(zkd_pipeline_init(&n->p, &n->loop, n->reg), 0);
-    zkd_pipeline_attach(&n->p, &n->s, pf__on_fatal, n);
+    assert_int_equal(zkd_pipeline_attach(&n->p, &n->s, pf__on_fatal, n), 0);
     n->up = true;
     return zkd_persist_end_sessions(&n->p, PF_NOW);
 }
