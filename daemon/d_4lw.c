@@ -121,6 +121,14 @@ static long long lw__max_fds(void)
     return (long long)rl.rlim_cur;
 }
 
+static void lw__count_local(void *ctx, int64_t session, int64_t timeout_ms, uint32_t flags)
+{
+    (void)session;
+    (void)timeout_ms;
+    if (flags & REG_SESSION_LOCAL)
+        ++*(size_t *)ctx;
+}
+
 static void lw__mntr(zkd_zk_srv *s, zk_buf *out)
 {
     zkd *d = s->d;
@@ -138,9 +146,13 @@ static void lw__mntr(zkd_zk_srv *s, zk_buf *out)
     zk_buf_printf(out, "zk_approximate_data_size\t%zu\n", reg_memory_bytes(d->reg));
     zk_buf_printf(out, "zk_open_file_descriptor_count\t%ld\nzk_max_file_descriptor_count\t%lld\n",
                   lw__open_fds(), lw__max_fds());
+    /* local: the socket protocol's sessions, one per connection that has
+     * said something; global: the ZooKeeper protocol's */
+    size_t local = 0;
+    reg_session_foreach(d->reg, lw__count_local, &local);
     zk_buf_printf(out, "zk_uptime\t%lld\nzk_global_sessions\t%zu\nzk_local_sessions\t%zu\n",
-                  (long long)(zkd_now_ms() - s->started_ms), reg_session_count(d->reg),
-                  d->client_conns);
+                  (long long)(zkd_now_ms() - s->started_ms), reg_session_count(d->reg) - local,
+                  local);
     zk_buf_printf(out, "zk_last_proposal_size\t-1\nzk_max_proposal_size\t-1\n"
                        "zk_min_proposal_size\t-1\nzk_connection_drop_probability\t0.0\n");
 }

@@ -3,13 +3,22 @@
  *
  * Each connection is a small state machine:
  *
- *   OPENING  its registry session is being created (a write like any other);
+ *   OPENING  not accepted yet (a refused connection is closed from here);
  *   READY    lines are parsed and answered one by one;
  *   BUSY     a write of this connection is in the pipeline; further input
  *            waits in the buffer, so replies keep request order and a read
  *            sees the connection's own writes;
  *   DRAINING the last reply (QUIT, a fatal error) is being flushed, then close;
  *   CLOSED   the handle is closing; the session's close is in the pipeline.
+ *
+ * The connection's registry session is made when its first line arrives,
+ * not when it connects: the session's creation goes into the pipeline right
+ * before that line's write, so a REGISTER on a new connection costs one
+ * batch of the log (one fdatasync), not two in a row, and a connection that
+ * never says anything costs none. The line is run at once on the prepared
+ * session: the pipeline commits in zxid order, so the write is acknowledged
+ * only after the session is durable, and if the session cannot be made
+ * durable, neither can anything after it.
  *
  * Input is bounded by client.max_line (a longer line is answered with
  * ERR BADARGUMENTS and the connection is closed); output by
@@ -65,6 +74,7 @@ static void tconn__process(tconn *c);
 static void tconn__flush(tconn *c);
 static void tconn__close(tconn *c);
 static void tconn__update_reading(tconn *c);
+static int tconn__open_session(tconn *c);
 
 static size_t tconn__max_line(const tconn *c) { return c->d->conf->client_max_line; }
 static size_t tconn__max_out(const tconn *c) { return c->d->conf->client_max_output; }
@@ -254,6 +264,10 @@ static void tconn__run_lines(tconn *c)
             tconn__too_long(c);
             return;
         }
+        if (c->ts == NULL && tconn__open_session(c) < 0) {
+            tconn__close(c);
+            return;
+        }
         reg_txn *txn = NULL;
         int st = txt_sess_line(c->ts, c->in, len, zkd_now_ms(), &c->out, &txn);
         memmove(c->in, c->in + used, c->in_len - used);
@@ -282,33 +296,22 @@ static void tconn__process(tconn *c)
         tconn__update_reading(c);
 }
 
+/* The session's creation is durable, or failed (and so did every write of
+ * the connection queued after it). */
 static void tconn__on_session(void *ctx, const reg_result *res)
 {
     tconn *c = ctx;
     if (res->err != 0 && c->state != TC_CLOSED) {
         zkd_error("client %llu: cannot create session: %s", (unsigned long long)c->id,
                   reg_strerror(res->err));
+        c->session = 0; /* rolled back: there is nothing to close */
         tconn__close(c);
-    } else if (c->state == TC_CLOSED) {
-        /* closed while opening: end the session we just got */
-        reg_op op = {.type = REG_OP_CLOSE_SESSION};
-        zkd_pipeline_write(&c->d->pipe, res->session, &op, zkd_now_ms(), NULL, NULL);
-    } else {
-        c->session = res->session;
-        txt_config tc = {.dns_root = c->d->conf->dns_root, .max_tokens = 0};
-        c->ts = txt_sess_create(c->d->reg, &tc, c->session, c->id);
-        c->state = TC_READY;
-        if (c->ts == NULL) {
-            tconn__close(c);
-        } else {
-            zkd_debug("client %llu: session 0x%llx", (unsigned long long)c->id,
-                      (unsigned long long)c->session);
-            tconn__process(c);
-        }
     }
     tconn__unref(c);
 }
 
+/* Prepares the connection's session and queues it; the id is known at once
+ * (reg_prepare), so lines can run on it before it is committed. */
 static int tconn__open_session(tconn *c)
 {
     uint8_t passwd[16];
@@ -316,11 +319,34 @@ static int tconn__open_session(tconn *c)
         passwd[i] = (uint8_t)(c->id >> (i % 8));
     reg_op op = {.type = REG_OP_CREATE_SESSION, .timeout_ms = 0,
                  .session_flags = REG_SESSION_LOCAL, .passwd = passwd};
+    reg_txn *txn = NULL;
+    int rc = reg_prepare(c->d->reg, 0, &op, zkd_now_ms(), &txn);
+    if (rc == 0 && reg_txn_err(txn) != 0) {
+        rc = reg_txn_err(txn);
+        reg_txn_abort(c->d->reg, txn);
+    }
+    if (rc < 0) {
+        zkd_error("client %llu: cannot create session: %s", (unsigned long long)c->id,
+                  reg_strerror(rc));
+        return rc;
+    }
+    int64_t session = reg_txn_session(txn);
     c->refs++;
-    int rc = zkd_pipeline_write(&c->d->pipe, 0, &op, zkd_now_ms(), tconn__on_session, c);
-    if (rc < 0)
+    rc = zkd_pipeline_submit(&c->d->pipe, txn, tconn__on_session, c);
+    if (rc < 0) {
         c->refs--;
-    return rc;
+        zkd_error("client %llu: cannot create session: %s", (unsigned long long)c->id,
+                  reg_strerror(rc));
+        return rc;
+    }
+    c->session = session;
+    txt_config tc = {.dns_root = c->d->conf->dns_root, .max_tokens = 0};
+    c->ts = txt_sess_create(c->d->reg, &tc, c->session, c->id);
+    if (c->ts == NULL)
+        return -ENOMEM;
+    zkd_debug("client %llu: session 0x%llx", (unsigned long long)c->id,
+              (unsigned long long)c->session);
+    return 0;
 }
 
 static void tconn__on_connection(uv_stream_t *server, int status)
@@ -352,12 +378,13 @@ static void tconn__on_connection(uv_stream_t *server, int status)
     }
     if (rc == 0)
         rc = zkd_idmap_put(&d->watchers, c->id, &c->w);
-    if (rc == 0)
-        rc = tconn__open_session(c);
     if (rc < 0) {
         c->state = TC_OPENING;
         tconn__close(c);
+        return;
     }
+    c->state = TC_READY;
+    tconn__update_reading(c);
 }
 
 static int client__listen_unix(zkd_listener *l, const char *path)

@@ -421,3 +421,40 @@ def test_clients_closing_before_their_replies_do_not_kill_the_daemon(zk):
     c = Client(zk.sock)
     assert c.cmd("PING") == "OK"
     assert c.cmd("CHILDREN /services").startswith("OK ")
+
+
+def _local_sessions(zk):
+    import zkraw
+    for line in zkraw.four_letter(zk.zk_port, "mntr").splitlines():
+        if line.startswith("zk_local_sessions\t"):
+            return int(line.split("\t")[1])
+    raise AssertionError("mntr has no zk_local_sessions")
+
+
+def test_session_is_made_by_the_first_line_not_by_connecting(zk):
+    # A connection's session (and its write to the log) comes with its first
+    # line, in the same log batch as that line's write: connecting alone
+    # costs no write, and the REGISTER is acknowledged on the new session.
+    base = _local_sessions(zk)
+    quiet = [Client(zk.sock) for _ in range(5)]
+    time.sleep(0.3)
+    assert _local_sessions(zk) == base
+    c = quiet[0]
+    assert c.cmd("REGISTER lazy 10.0.0.77 80").startswith("OK ")
+    assert a_records(zk.dns_port, "lazy.zk.") == ["10.0.0.77"]
+    assert _local_sessions(zk) == base + 1
+    assert quiet[1].cmd("PING") == "OK"  # a read: answered before its session is durable
+    deadline = time.time() + 5
+    while _local_sessions(zk) != base + 2 and time.time() < deadline:
+        time.sleep(0.01)
+    assert _local_sessions(zk) == base + 2
+    c.close()
+    deadline = time.time() + 5
+    while a_records(zk.dns_port, "lazy.zk.") and time.time() < deadline:
+        time.sleep(0.01)
+    assert a_records(zk.dns_port, "lazy.zk.") == []
+    for q in quiet[1:]:
+        q.close()
+    while _local_sessions(zk) != base and time.time() < deadline:
+        time.sleep(0.01)
+    assert _local_sessions(zk) == base
