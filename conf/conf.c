@@ -145,6 +145,14 @@ const conf_key conf_schema[] = {
     { .name = "storage.segment_bytes", FIELD(storage_segment_bytes),
       INT_RANGE(64 * KIB, 1024 * MIB, 64 * MIB),
       .help = "Size at which the write-ahead log starts a new segment file." },
+    { .name = "storage.preallocate_bytes", FIELD(storage_preallocate_bytes),
+      INT_RANGE(0, 1024 * MIB, 1 * MIB),
+      .help = "The write-ahead log is zero-filled this far ahead of its data, in "
+              "steps of this size and never past storage.segment_bytes, so that the "
+              "fdatasync of a write flushes data only instead of also committing a "
+              "new file size (a quarter to a third less latency on ext4). 0 turns it "
+              "off, e.g. on copy-on-write file systems (btrfs, ZFS), where "
+              "overwriting gains nothing." },
 };
 
 const size_t conf_schema_len = sizeof(conf_schema) / sizeof(conf_schema[0]);

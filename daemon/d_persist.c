@@ -63,6 +63,8 @@ int zkd_persist_open(zkd *d)
         .snapshot_every = c->storage_snapshot_every,
         .snapshots_kept = (unsigned)c->storage_snapshots_kept,
         .segment_bytes = c->storage_segment_bytes,
+        .prealloc_bytes = c->storage_preallocate_bytes,
+        .no_prealloc = c->storage_preallocate_bytes == 0,
     };
     return zkd_store_open(&d->store, d->loop, d->reg, &o);
 }

@@ -47,6 +47,8 @@ typedef struct zkd_store_opts {
     uint64_t snapshot_every;  /* committed txns between snapshots; 0 = never */
     unsigned snapshots_kept;  /* 0 = 3 */
     uint64_t segment_bytes;   /* 0 = the log's default (64 MiB) */
+    uint64_t prealloc_bytes;  /* zero-fill ahead: 0 = the log's default (1 MiB) */
+    bool no_prealloc;         /* storage.preallocate_bytes = 0 */
     bool snapshot_inline;     /* tests: write snapshots on the loop, no fork */
 } zkd_store_opts;
 

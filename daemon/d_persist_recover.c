@@ -144,6 +144,10 @@ static int store__open_log(zkd_store *s, store_rd *r)
     wo.no_sync = s->o.no_sync;
     if (s->o.segment_bytes)
         wo.segment_bytes = s->o.segment_bytes;
+    if (s->o.no_prealloc)
+        wo.prealloc_bytes = 0;
+    else if (s->o.prealloc_bytes)
+        wo.prealloc_bytes = s->o.prealloc_bytes;
     int rc = wal_open(s->dir, s->fo, &wo, &s->wal);
     if (rc < 0) {
         if (rc != WAL_ECORRUPT)

@@ -11,6 +11,20 @@
  * of the data so that fdatasync need not grow the file, and an fsync of the
  * directory when a segment is created). wal_flush_end publishes the result.
  *
+ * Preallocation. Overwriting blocks that already hold data costs one
+ * fdatasync of the data; growing the file, or writing into blocks that
+ * fallocate(2) reserved (ext4 marks them unwritten and must journal their
+ * conversion), adds a journal commit to the fdatasync. So the writer
+ * zero-fills prealloc_bytes ahead of the data whenever the data has passed
+ * the last fill, never past segment_bytes, and the batch that pays for a
+ * fill pays once per prealloc_bytes of log (bench/README-wal.md has the
+ * figures). A segment therefore ends with zeros, which recovery takes for
+ * the clean end of the data (wal_scan.c). Rolling to a new segment trims
+ * the old one to its data; that trim is not synced, because a zero tail
+ * that survives a crash is just as valid. After a restart the writer goes
+ * on in the last segment, over its zero tail, at the end of its last
+ * complete batch.
+ *
  * The open segment (descriptor, offset) belongs to whoever holds the batch,
  * so the loop thread and the worker never share mutable state. The first
  * error of a write or sync is kept and returned forever after, except, with
@@ -52,6 +66,10 @@ typedef struct wal_io {
     int fd;
     uint64_t off;          /* end of the data */
     uint64_t prealloc_end; /* end of the zero-fill */
+    int64_t reopen;        /* first zxid of the segment recovery left open,
+                              to be opened for writing by the next batch */
+    bool sync_dir;         /* the segment is new or reopened: fsync the
+                              directory after the next batch */
     int err;
 } wal_io;
 
@@ -173,7 +191,10 @@ static int report_fatal(const wal_t *w)
     return rc;
 }
 
-/* Learns the tail of the log from the (repaired) scan. */
+/* Learns the tail of the log from the (repaired) scan. The last segment
+ * stays open: the next batch goes on at the end of its data, over the zero
+ * tail the scan found (everything from s->end to s->size is zero, or the
+ * repair cut it). */
 static int adopt_scan(wal_t *w)
 {
     w->next_batch = 1;
@@ -186,6 +207,14 @@ static int adopt_scan(wal_t *w)
         w->next_batch = (s->last_batch + 1) & WAL_BATCH_MASK;
     }
     w->flushed_zxid = w->durable_zxid = w->last_zxid;
+    if (w->nscan) {
+        const wal_seg *s = &w->scan[w->nscan - 1];
+        w->io.reopen = s->name_zxid;
+        w->io.off = s->end;
+        w->io.prealloc_end = s->size;
+        w->seg_open = true;
+        w->seg_bytes = s->end;
+    }
     return 0;
 }
 
@@ -348,30 +377,69 @@ static void batch_seal(wal_batch *b)
     }
 }
 
+/* The first batch after recovery opens the segment recovery left open.
+ * Its records were replayed and may be built upon, but the process that
+ * wrote them may have died (kill -9) before its fdatasync or before the
+ * directory fsync that makes a new segment's name durable: both are done
+ * now (the directory after this batch), before anything depends on them. */
+static int io_reopen(wal_t *w)
+{
+    char path[4096];
+    int rc = seg_path(w, w->io.reopen, path, sizeof path);
+    if (rc < 0)
+        return rc;
+    int fd = w->fo->open(w->fo->ctx, path, O_WRONLY, 0);
+    if (fd < 0)
+        return fd;
+    if (!w->opts.no_sync && (rc = w->fo->fdatasync(w->fo->ctx, fd)) < 0) {
+        w->fo->close(w->fo->ctx, fd);
+        return rc;
+    }
+    w->io.fd = fd;
+    w->io.reopen = 0;
+    w->io.sync_dir = true;
+    return 0;
+}
+
+/* Rolling over: the old segment is trimmed to its data (the zero-fill may
+ * reach past it) and closed. The trim is neither synced nor checked: if it
+ * is lost, the segment keeps a zero tail, which recovery accepts. */
+static void io_close_segment(wal_t *w)
+{
+    if (w->io.fd < 0)
+        return;
+    if (w->io.prealloc_end > w->io.off || w->opts.prealloc_bytes)
+        (void)w->fo->ftruncate(w->fo->ctx, w->io.fd, w->io.off);
+    w->fo->close(w->fo->ctx, w->io.fd);
+    w->io.fd = -1;
+}
+
 static int io_new_segment(wal_t *w, const wal_batch *b)
 {
     char path[4096];
     int rc = seg_path(w, b->first_zxid, path, sizeof path);
     if (rc < 0)
         return rc;
-    if (w->io.fd >= 0)
-        w->fo->close(w->fo->ctx, w->io.fd);
+    io_close_segment(w);
     w->io = (wal_io){.fd = -1};
     int fd = w->fo->open(w->fo->ctx, path, O_WRONLY | O_CREAT | O_EXCL, 0640);
     if (fd < 0)
         return fd;
     w->io.fd = fd;
+    w->io.sync_dir = true;
     return 0;
 }
 
-/* Zero-fills ahead of the data once the data has passed the last fill. */
+/* Zero-fills ahead of the data once the data has passed the last fill, up
+ * to prealloc_bytes ahead but not past segment_bytes (the last batches of
+ * a segment grow the file instead). */
 static int io_prealloc(wal_t *w)
 {
     wal_io *io = &w->io;
-    uint64_t ahead = w->opts.prealloc_bytes;
-    if (!ahead || io->off <= io->prealloc_end)
+    uint64_t ahead = w->opts.prealloc_bytes, cap = w->opts.segment_bytes;
+    if (!ahead || io->off <= io->prealloc_end || io->off >= cap)
         return 0;
-    uint64_t off = io->off, end = io->off + ahead;
+    uint64_t off = io->off, end = cap - off > ahead ? off + ahead : cap;
     while (off < end) {
         size_t n = end - off > WAL_ZERO_CHUNK ? WAL_ZERO_CHUNK : (size_t)(end - off);
         int rc = fileops_pwrite_full(w->fo, io->fd, w->zeros, n, off);
@@ -402,6 +470,7 @@ static int io_cut(wal_t *w, wal_batch *b)
         if (rc == 0 || rc == -ENOENT)
             rc = fo->fsync_dir(fo->ctx, w->dir);
     } else {
+        /* the zero-fill goes too; the next batch fills again */
         rc = fo->ftruncate(fo->ctx, w->io.fd, w->io.off);
         if (rc == 0)
             rc = fo->fdatasync(fo->ctx, w->io.fd);
@@ -427,11 +496,20 @@ static int io_write(wal_t *w, wal_batch *b)
     if (rc < 0)
         return io_enospc(w, rc) ? io_cut(w, b) : rc;
     w->io.off += n;
-    if ((rc = io_prealloc(w)) < 0 && !io_enospc(w, rc))
+    /* A full disk (or quota) only costs the zero-fill, whatever
+     * enospc_transient says: the batch is written, this fdatasync grows
+     * the file as it would without preallocation, and the next batch tries
+     * the fill again (the space may have come back). Whatever part of the
+     * fill got written is zeros: a clean end for recovery. */
+    rc = io_prealloc(w);
+    if (rc < 0 && rc != -ENOSPC && rc != -EDQUOT)
         return rc;
     if (!w->opts.no_sync && (rc = fo->fdatasync(fo->ctx, w->io.fd)) < 0)
         return rc;
-    return b->new_segment ? fo->fsync_dir(fo->ctx, w->dir) : 0;
+    if (w->io.sync_dir && (rc = fo->fsync_dir(fo->ctx, w->dir)) < 0)
+        return rc;
+    w->io.sync_dir = false;
+    return 0;
 }
 
 int wal_flush_write(wal_batch *b)
@@ -440,12 +518,15 @@ int wal_flush_write(wal_batch *b)
     int rc = w->io.err;
     if (rc == 0) {
         batch_seal(b);
-        if (b->new_segment)
+        if (w->io.reopen)
+            rc = io_reopen(w);
+        if (rc == 0 && b->new_segment) {
             rc = io_new_segment(w, b);
+            if (io_enospc(w, rc))
+                b->dropped = true; /* no file was made: nothing to cut */
+        }
         if (rc == 0)
             rc = io_write(w, b);
-        else if (io_enospc(w, rc))
-            b->dropped = true; /* no file was made: nothing to cut */
         w->io.err = b->dropped ? 0 : rc;
     }
     b->err = rc;

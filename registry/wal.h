@@ -34,6 +34,8 @@
  * of a later batch, a bad or unfinished non-last segment, zxids not
  * increasing, segments that do not chain (a gap) - is WAL_ECORRUPT with an
  * error message naming file and offset, and nothing is changed on disk.
+ * Zeros from the end of the last complete batch to the end of a file (the
+ * preallocation, in any segment) are the clean end of its data: no report.
  */
 #ifndef ZK_REGISTRY_WAL_H
 #define ZK_REGISTRY_WAL_H
@@ -62,8 +64,11 @@ typedef struct wal_opts {
     /* A flush starts a new segment once the current one holds this many
      * bytes (a segment may exceed it by one batch). Default 64 MiB. */
     uint64_t segment_bytes;
-    /* Zero-fill the segment this far ahead of the data, so that most
-     * fdatasyncs need not update the file size. 0 disables. Default 1 MiB. */
+    /* Zero-fill the segment this far ahead of the data (on the thread that
+     * writes the batch, whenever the data has passed the last fill; never
+     * past segment_bytes), so that most fdatasyncs flush data only instead
+     * of also committing a new file size. 0 disables (for copy-on-write
+     * file systems, where an overwrite gains nothing). Default 1 MiB. */
     uint64_t prealloc_bytes;
     /* wal_purge keeps this many of the segments it could delete. Default 2. */
     unsigned keep_segments;
@@ -73,10 +78,11 @@ typedef struct wal_opts {
      * no record of it can ever be replayed, and it is dropped together with
      * every record appended after it: wal_flush_end returns -ENOSPC, the
      * log is usable again, wal_last_zxid() falls back to wal_durable_zxid()
-     * and the caller abandons the txns of those records. A zero-fill that
-     * fails with ENOSPC is skipped (the data is in place). Failures of
+     * and the caller abandons the txns of those records. Failures of
      * fdatasync, of the directory fsync and of the cut itself stay sticky.
-     * Default false: ENOSPC is sticky like any error. */
+     * Default false: ENOSPC is sticky like any error. Either way a zero-fill
+     * that fails with ENOSPC or EDQUOT is skipped (the batch is written and
+     * synced as without preallocation) and tried again by the next batch. */
     bool enospc_transient;
     /* Never fdatasync a batch (sync policy "none"): a batch counts as
      * durable once written, which survives a crash of the process but not
@@ -91,8 +97,11 @@ void wal_opts_default(wal_opts *opts);
 /* Opens the log in dir (created if missing), checks every segment, cuts a
  * torn tail of the last one and learns the last zxid. fo (borrowed, must
  * outlive the log) does all I/O; opts may be NULL for the defaults. New
- * records go to a new segment. Returns 0 and *out, WAL_ECORRUPT (with an
- * ERROR report naming file and offset), or -errno. */
+ * records continue the last segment right after its last complete batch
+ * (over its zero-filled tail), until it is full; the first batch makes
+ * what was replayed from it durable first (fdatasync, directory fsync).
+ * Returns 0 and *out, WAL_ECORRUPT (with an ERROR report naming file and
+ * offset), or -errno. */
 int wal_open(const char *dir, const fileops *fo, const wal_opts *opts,
              wal_t **out);
 

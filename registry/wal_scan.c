@@ -15,6 +15,17 @@
  * batch at X had been synced before: that is corruption, and fatal. In any
  * other segment all damage is fatal, as are records out of order and
  * segments that do not chain onto the one before (a gap).
+ *
+ * Zeros. The writer zero-fills ahead of its data (wal.c), so where the
+ * records stop, a segment may hold zeros up to its end: if everything
+ * from there to the end of the file is zero, that is the clean end of the
+ * data, in any segment (a non-last one keeps its zero tail when a crash
+ * beats the trim at roll-over), with no report. Zeros followed by
+ * anything nonzero are not an end: a bad record as above, whose verdict
+ * the records found after it decide - in the last segment a torn final
+ * write can leave a zero gap before sectors of the same batch, and is cut;
+ * a record of another batch after the gap, or any gap in another
+ * segment, is refused.
  */
 #include "wal_int.h"
 
@@ -105,8 +116,9 @@ static int rd_get(wal_rd *r, uint64_t off, size_t n, const uint8_t **p)
     return 0;
 }
 
-/* 1 if bytes [off, end) are all zero, 0 if not, or -errno. */
-static int rd_zeros(wal_rd *r, uint64_t off, uint64_t end)
+/* The offset of the first nonzero byte in [off, end) into *at (end if
+ * there is none); 0 or -errno. */
+static int rd_nonzero(wal_rd *r, uint64_t off, uint64_t end, uint64_t *at)
 {
     while (off < end) {
         size_t n = end - off > 4096 ? 4096 : (size_t)(end - off);
@@ -115,11 +127,22 @@ static int rd_zeros(wal_rd *r, uint64_t off, uint64_t end)
         if (rc < 0)
             return rc;
         for (size_t i = 0; i < n; i++)
-            if (p[i])
+            if (p[i]) {
+                *at = off + i;
                 return 0;
+            }
         off += n;
     }
-    return 1;
+    *at = end;
+    return 0;
+}
+
+/* 1 if bytes [off, end) are all zero, 0 if not, or -errno. */
+static int rd_zeros(wal_rd *r, uint64_t off, uint64_t end)
+{
+    uint64_t at;
+    int rc = rd_nonzero(r, off, end, &at);
+    return rc < 0 ? rc : at == end;
 }
 
 /* ---- the scan ------------------------------------------------------------ */
@@ -210,7 +233,17 @@ static int scan_resync(wal_scan *sc, uint64_t from)
     for (uint64_t o = from + 1; o + WAL_REC_HDR <= sc->limit; o++) {
         wal_rec rec;
         const char *why;
-        int rc = rec_decode(sc, o, &rec, &why);
+        uint64_t nz;
+        /* A record has a nonzero length at o + 4..7: in preallocated
+         * zeros, skip to where one could start. */
+        int rc = rd_nonzero(&sc->rd, o + 4, sc->limit, &nz);
+        if (rc < 0)
+            return rc;
+        if (nz >= o + 8) {
+            o = nz - 8; /* the loop's o++ makes it nz - 7 */
+            continue;
+        }
+        rc = rec_decode(sc, o, &rec, &why);
         if (rc < 0)
             return rc;
         if (rc != REC_OK)

@@ -12,6 +12,8 @@
   that comes back with its session id and password keeps them, and the
   others expire after their timeout;
 - sync = "none" survives kill -9;
+- the preallocated log goes on in the same segment after a restart, its
+  zero tail no torn tail; storage.preallocate_bytes = 0 turns the fill off;
 - disk full on a small tmpfs (skipped where mount is not allowed): a clear
   error to the writer, reads and DNS go on, writes resume once space is back.
 """
@@ -357,6 +359,49 @@ def test_check_data_prints_what_it_holds(tmp_path):
     assert "log segments:" in r.stdout and "snapshot." in r.stdout and "result: OK" in r.stdout
     missing = check_data(str(tmp_path / "nothing-here"))
     assert missing.returncode == 1
+
+
+def test_preallocated_log_goes_on_after_restart(tmp_path):
+    """The log is zero-filled ahead of its data (storage.preallocate_bytes,
+    1 MiB by default); a restart, clean or kill -9, goes on in the same
+    segment right after the last record, and the zeros are no torn tail."""
+    data = str(tmp_path / "var")
+    d = storage_daemon(data)
+    d.start()
+    write_some(d, 10, "/a")
+    assert d.stop() == 0
+    d.start()
+    write_some(d, 10, "/b")
+    d.kill9()
+    d.start()
+    write_some(d, 10, "/c")
+    assert d.stop() == 0
+    segs = sorted(glob.glob(os.path.join(data, "log.*")))
+    assert len(segs) == 1, segs
+    assert os.path.getsize(segs[0]) >= 1 << 20
+    log = d.read_log()
+    assert "torn tail" not in log, log
+    r = check_data(data)
+    assert r.returncode == 0 and "zero-filled tail" in r.stdout, r.stdout
+    assert "WARNING" not in r.stdout, r.stdout
+    d.start()
+    c = Client(d.sock)
+    for p in ("/a9", "/b9", "/c9"):
+        assert c.cmd("GET " + p).startswith("OK x9"), p
+    c.close()
+    assert d.stop() == 0
+
+
+def test_preallocation_off(tmp_path):
+    data = str(tmp_path / "var")
+    d = storage_daemon(data, "preallocate_bytes = 0;")
+    d.start()
+    write_some(d, 10)
+    assert d.stop() == 0
+    segs = glob.glob(os.path.join(data, "log.*"))
+    assert len(segs) == 1 and os.path.getsize(segs[0]) < 65536, segs
+    r = check_data(data)
+    assert r.returncode == 0 and "zero-filled tail" not in r.stdout, r.stdout
 
 
 def test_sync_none_survives_kill9(tmp_path):

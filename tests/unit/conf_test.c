@@ -58,6 +58,10 @@ static const err_case err_cases[] = {
       "t.conf:1: client.max_output: 4294967296 is out of range 65536..1073741824" },
     { "dns = { max_udp_size = 511; };",
       "t.conf:1: dns.max_udp_size: 511 is out of range 512..4096" },
+    { "storage = { preallocate_bytes = -1; };",
+      "t.conf:1: storage.preallocate_bytes: -1 is out of range 0..1073741824" },
+    { "storage = { preallocate_bytes = 2147483648L; };",
+      "t.conf:1: storage.preallocate_bytes: 2147483648 is out of range 0..1073741824" },
     /* literals libconfig 1.5 would wrap */
     { "dns = {\n ttl = 4294967296; };",
       "t.conf:2: integer 4294967296 does not fit in 32 bits (write 4294967296L for a 64-bit value)" },
@@ -186,6 +190,8 @@ static void test_defaults(void **state)
     assert_string_equal(c.registry_backend, "embedded");
     assert_string_equal(c.registry_servers, "");
     assert_int_equal(c.registry_max_data_bytes, 1048576);
+    assert_int_equal(c.storage_segment_bytes, 64 << 20);
+    assert_int_equal(c.storage_preallocate_bytes, 1 << 20);
     conf_free(&c);
     conf_free(&c); /* a freed conf is zeroed: freeing again is harmless */
 }
@@ -241,8 +247,22 @@ static void test_production_conf(void **state)
     assert_int_equal(c.zk_max_frame, d.zk_max_frame);
     assert_int_equal(c.client_max_output, d.client_max_output);
     assert_int_equal(c.registry_max_data_bytes, d.registry_max_data_bytes);
+    assert_int_equal(c.storage_segment_bytes, d.storage_segment_bytes);
+    assert_int_equal(c.storage_preallocate_bytes, d.storage_preallocate_bytes);
     conf_free(&c);
     conf_free(&d);
+}
+
+static void test_storage_preallocate(void **state)
+{
+    zk_conf c = load_ok("storage = { preallocate_bytes = 0; };\n");
+
+    (void)state;
+    assert_int_equal(c.storage_preallocate_bytes, 0); /* off */
+    conf_free(&c);
+    c = load_ok("storage = { preallocate_bytes = 16777216; segment_bytes = 65536; };\n");
+    assert_int_equal(c.storage_preallocate_bytes, 16 << 20); /* capped by the log */
+    conf_free(&c);
 }
 
 static void test_values(void **state)
@@ -461,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_dev_conf),
         cmocka_unit_test(test_production_conf),
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_storage_preallocate),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_files),
