@@ -9,12 +9,17 @@
 - ENOSPC on pwrite: writes fail with a clear error on both protocols, reads
   and DNS go on, the daemon stays up; once the fault is lifted writes
   succeed, and a registration whose close was refused goes away.
+- Under NOTIFY_SOCKET, a replay of a long log sends EXTEND_TIMEOUT_USEC
+  before READY=1, from the daemon's own PID.
 
 The faults come from faultshim.c (LD_PRELOAD, path in ZK_FAULTSHIM), armed
 while a control file exists.
 """
 import os
 import re
+import signal
+import socket
+import struct
 import threading
 import time
 
@@ -288,3 +293,141 @@ def test_disk_full_refuses_writes_until_space_is_back(tmp_path):
         assert c.cmd("EXISTS " + p).startswith("ERR NONODE")
     c.close()
     assert d.stop() == 0
+
+
+# ---- EXTEND_TIMEOUT_USEC ----------------------------------------------------
+
+class Notify:
+    """The datagram socket systemd would listen on; records (time, pid, text)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.s.bind(path)
+        self.msgs = []
+
+    def recv(self, timeout):
+        self.s.settimeout(timeout)
+        data, anc, _, _ = self.s.recvmsg(4096, socket.CMSG_SPACE(12))
+        pid = None
+        for level, kind, body in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                pid = struct.unpack("iII", body[:12])[0]
+        self.msgs.append((time.time(), pid, data.decode()))
+        return self.msgs[-1]
+
+    def until(self, line, timeout):
+        deadline = time.time() + timeout
+        while True:
+            t, pid, text = self.recv(max(0.01, deadline - time.time()))
+            if line in text.split("\n"):
+                return
+
+    def close(self):
+        self.s.close()
+        os.unlink(self.path)
+
+
+def fill(d, n, conns=8):
+    """n creates over conns pipelined connections."""
+    per = n // conns
+    base = d.fill_base = getattr(d, "fill_base", 0) + 1
+
+    errors = []
+
+    def one(k):
+        try:
+            c = Client(d.sock, timeout=60)
+            for i in range(0, per, 1000):
+                c.send_raw("".join("CREATE /f/%d-%d-%d x\n" % (base, k, j)
+                                   for j in range(i, min(per, i + 1000))).encode())
+                for _ in range(i, min(per, i + 1000)):
+                    r = c.reply()
+                    if not r.startswith("OK "):
+                        raise AssertionError(r)
+            c.close()
+        except Exception as e:
+            errors.append(repr(e))
+    ts = [threading.Thread(target=one, args=(k,), daemon=True) for k in range(conns)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+        assert not t.is_alive()
+    assert not errors, errors
+
+
+def start_notified(d, sock_path):
+    """Starts d under NOTIFY_SOCKET; returns (start time, Notify, recovery ms)
+    once READY=1 has arrived."""
+    n = Notify(sock_path)
+    d.env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+    t0 = time.time()
+    d.start(timeout=60)
+    n.until("READY=1", 10)
+    lines = [ln for ln in d.read_log().splitlines() if "storage: recovered" in ln]
+    return t0, n, float(re.search(r" in (\d+) ms", lines[-1]).group(1))
+
+
+def check_extends(d, t0, n, ms):
+    """The messages of one start: EXTEND_TIMEOUT_USEC=<usec> alone in its
+    datagram, the first after about a second, all before READY=1, all from
+    the daemon's PID; READY=1 with a STATUS."""
+    for _, pid, text in n.msgs:
+        assert pid == d.proc.pid, (pid, d.proc.pid, text)
+        for line in text.split("\n"):
+            assert re.fullmatch(r"[A-Z_]+=.*", line), text
+    ready = [i for i, m in enumerate(n.msgs) if "READY=1" in m[2].split("\n")]
+    assert ready == [len(n.msgs) - 1], n.msgs
+    assert n.msgs[-1][2] == "READY=1\nSTATUS=serving", n.msgs[-1]
+    extends = n.msgs[:-1]
+    for t, _, text in extends:
+        m = re.fullmatch(r"EXTEND_TIMEOUT_USEC=(\d+)", text)
+        assert m, text
+        # more than the second between two of them, less than forever
+        assert 2000000 <= int(m.group(1)) <= 600000000, text
+        assert t - t0 >= 0.9, "EXTEND_TIMEOUT_USEC %.2f s after exec" % (t - t0)
+    # one a second of recovery, give or take the log scan before replay
+    # and a loaded machine
+    assert len(extends) >= max(1, int(ms / 1000) - 2), (ms, n.msgs)
+    assert len(extends) <= int(ms / 1000) + 1, (ms, n.msgs)
+    return len(extends)
+
+
+def test_extend_timeout_during_a_long_replay(tmp_path):
+    """Grows a log without snapshots until its replay takes over 1.5 s (or
+    the time budget is spent; 250,000 txns take 2-3 s under ASan), checking
+    the messages of each start that took long enough."""
+    data = str(tmp_path / "var")
+    d = storage_daemon(data, 'snapshot_every = 1000000000; sync = "none";')
+    d.start()
+    c = Client(d.sock)
+    assert c.cmd("CREATE /f x") == "OK /f"
+    c.close()
+    budget = time.time() + 25
+    n, ms, batch = None, 0.0, 250000
+    try:
+        while ms < 1500 and time.time() < budget:
+            fill(d, batch)
+            assert d.stop() == 0
+            if n is not None:
+                n.close()
+            t0, n, ms = start_notified(d, str(tmp_path / "notify.sock"))
+            if ms >= 1300:
+                count = check_extends(d, t0, n, ms)
+            batch = 150000
+        if ms < 1300:
+            pytest.skip("replay took %.0f ms: too fast on this build for the notifications "
+                        "(they start after 1 s)" % ms)
+        d.proc.send_signal(signal.SIGTERM)
+        n.until("STOPPING=1", 20)
+        assert n.msgs[-1][2] == "STOPPING=1\nSTATUS=stopping", n.msgs[-1]
+        assert d.proc.wait(20) == 0
+        print("replay of %s took %.0f ms: %d EXTEND_TIMEOUT_USEC before READY=1" % (
+            re.findall(r"(\d+) txns replayed", d.read_log())[-1], ms, count))
+    finally:
+        d.stop()
+        if n is not None:
+            n.close()
