@@ -26,12 +26,15 @@ import time
 import dns.rdatatype
 import pytest
 from kazoo.client import KazooClient
-from kazoo.exceptions import KazooException
+from kazoo.exceptions import SystemZookeeperError
 
 from zkharness import Client, Daemon, dns_query
 
 SHIM = os.environ.get("ZK_FAULTSHIM", "build/asan/tests/libzk_faultshim.so")
 TEXT_WRITERS = 4
+# kazoo holds a request made while it reconnects until it has reconnected,
+# which a daemon that has exited never lets happen: every wait is bounded
+KAZOO_WAIT = 10
 SANITIZER_EXIT = 86  # a sanitizer report must not pass for the daemon's exit 1
 
 needs_shim = pytest.mark.skipif(not os.path.exists(SHIM), reason="faultshim not built")
@@ -48,11 +51,23 @@ def shim_env(data, arm, calls, errno_name, after=0):
     return env
 
 
-def storage_daemon(data, storage="", env=None, level="info"):
-    d = Daemon(data=data, level=level, env=env)
-    with open(d.conf, "a") as f:
-        f.write("storage = { %s };\n" % storage)
-    return d
+@pytest.fixture
+def daemons():
+    """Makes daemons and, when the test ends however it ends, kills by PID
+    whichever of them still runs."""
+    made = []
+
+    def make(data, storage="", env=None, level="info"):
+        d = Daemon(data=data, level=level, env=env)
+        with open(d.conf, "a") as f:
+            f.write("storage = { %s };\n" % storage)
+        made.append(d)
+        return d
+    yield make
+    for d in made:
+        if d.proc is not None and d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait(10)
 
 
 def wait_for(cond, timeout, what):
@@ -131,7 +146,7 @@ class MultiWriter(threading.Thread):
                 t = self.zk.transaction()
                 t.create(a, b"m")
                 t.create(b, b"m")
-                r = t.commit()
+                r = t.commit_async().get(timeout=KAZOO_WAIT)
                 if r != [a, b]:
                     self.ended = repr(r)
                     return
@@ -184,9 +199,9 @@ def check_acknowledged(c, acks):
 
 @needs_shim
 @pytest.mark.parametrize("call,after", [("fdatasync", 0), ("pwrite", 25)])
-def test_io_error_stops_the_daemon_without_acknowledging(tmp_path, call, after):
+def test_io_error_stops_the_daemon_without_acknowledging(tmp_path, daemons, call, after):
     data, arm = str(tmp_path / "var"), str(tmp_path / "arm")
-    d = storage_daemon(data, env=shim_env(data, arm, call, "EIO", after))
+    d = daemons(data, env=shim_env(data, arm, call, "EIO", after))
     d.start()
     c = Client(d.sock)
     for p in ["/k", "/c", "/t"] + ["/c/w%d" % i for i in range(TEXT_WRITERS)]:
@@ -205,8 +220,6 @@ def test_io_error_stops_the_daemon_without_acknowledging(tmp_path, call, after):
         try:
             code = d.proc.wait(30)
         except Exception:
-            d.proc.kill()
-            d.proc.wait(10)
             raise AssertionError("daemon still running after EIO:\n" + d.read_log()[-3000:])
         for w in writers + [multi]:
             w.join(15)
@@ -241,9 +254,9 @@ def a_records(port, name):
 
 
 @needs_shim
-def test_disk_full_refuses_writes_until_space_is_back(tmp_path):
+def test_disk_full_refuses_writes_until_space_is_back(tmp_path, daemons):
     data, arm = str(tmp_path / "var"), str(tmp_path / "arm")
-    d = storage_daemon(data, env=shim_env(data, arm, "pwrite", "ENOSPC"))
+    d = daemons(data, env=shim_env(data, arm, "pwrite", "ENOSPC"))
     d.start()
     c = Client(d.sock)
     zk = KazooClient(hosts="127.0.0.1:%d" % d.zk_port, timeout=10)
@@ -258,13 +271,13 @@ def test_disk_full_refuses_writes_until_space_is_back(tmp_path):
         open(arm, "w").close()  # the disk is full
         r = c.cmd("CREATE /full x")
         assert r == "ERR SYSTEMERROR No space left on device", r
-        with pytest.raises(KazooException):
-            zk.create("/kfull", b"x")
+        with pytest.raises(SystemZookeeperError):
+            zk.create_async("/kfull", b"x").get(timeout=KAZOO_WAIT)
         assert zk.connected  # an error reply, not a lost connection
         leaves.close()  # its session's close cannot be logged now
         time.sleep(0.3)
         assert c.cmd("GET /before").startswith("OK x ")  # reads go on
-        assert zk.get("/before")[0] == b"x"
+        assert zk.get_async("/before").get(timeout=KAZOO_WAIT)[0] == b"x"
         assert a_records(d.dns_port, "web.zk.") == ["10.0.0.1", "10.0.0.2"]  # and DNS
         assert c.cmd("EXISTS /full").startswith("ERR NONODE")
         assert d.proc.poll() is None, d.read_log()[-3000:]
@@ -272,7 +285,7 @@ def test_disk_full_refuses_writes_until_space_is_back(tmp_path):
 
         os.unlink(arm)  # space again
         assert c.cmd("CREATE /after y") == "OK /after"
-        assert zk.create("/kafter", b"z") == "/kafter"
+        assert zk.create_async("/kafter", b"z").get(timeout=KAZOO_WAIT) == "/kafter"
         # the refused close is retried (once a second) and now succeeds
         wait_for(lambda: a_records(d.dns_port, "web.zk.") == ["10.0.0.1"], 10,
                  "the closed registration to leave DNS")
@@ -396,12 +409,12 @@ def check_extends(d, t0, n, ms):
     return len(extends)
 
 
-def test_extend_timeout_during_a_long_replay(tmp_path):
+def test_extend_timeout_during_a_long_replay(tmp_path, daemons):
     """Grows a log without snapshots until its replay takes over 1.5 s (or
     the time budget is spent; 250,000 txns take 2-3 s under ASan), checking
     the messages of each start that took long enough."""
     data = str(tmp_path / "var")
-    d = storage_daemon(data, 'snapshot_every = 1000000000; sync = "none";')
+    d = daemons(data, 'snapshot_every = 1000000000; sync = "none";')
     d.start()
     c = Client(d.sock)
     assert c.cmd("CREATE /f x") == "OK /f"
@@ -428,6 +441,5 @@ def test_extend_timeout_during_a_long_replay(tmp_path):
         print("replay of %s took %.0f ms: %d EXTEND_TIMEOUT_USEC before READY=1" % (
             re.findall(r"(\d+) txns replayed", d.read_log())[-1], ms, count))
     finally:
-        d.stop()
         if n is not None:
             n.close()
