@@ -23,6 +23,15 @@ if(TARGET zonekeeperd)
   zk_e2e_test(e2e_zk_badinput test_zk_badinput.py)
   zk_e2e_test(e2e_zk_c test_zk_c.py)
   zk_e2e_test(e2e_persist test_persist.py)
+  # A failing disk under the real daemon: faultshim.c, preloaded, makes
+  # pwrite/fsync/fdatasync in the data directory fail on cue. Also
+  # EXTEND_TIMEOUT_USEC to NOTIFY_SOCKET during a long replay.
+  find_package(Threads REQUIRED)
+  add_library(zk_faultshim MODULE ${ZK_E2E_DIR}/faultshim.c)
+  target_link_libraries(zk_faultshim PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+  zk_e2e_test(e2e_faults test_faults.py)
+  set_property(TEST e2e_faults APPEND PROPERTY ENVIRONMENT
+               "ZK_FAULTSHIM=$<TARGET_FILE:zk_faultshim>")
   # The C client test program, when libzookeeper-mt-dev is installed.
   find_path(ZK_C_CLIENT_INCLUDE zookeeper/zookeeper.h)
   find_library(ZK_C_CLIENT_LIB zookeeper_mt)
