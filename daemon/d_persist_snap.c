@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -55,7 +56,8 @@ static void snap__done(zkd_store *s, int64_t zxid, int rc, double ms)
     if (rc < 0) {
         s->stats.snapshot_failures++;
         zkd_warn("storage: snapshot at zxid 0x%" PRIx64 " failed (%s); retrying after "
-                 "%" PRIu64 " more writes", (uint64_t)zxid, wal_strerror(rc),
+                 "%" PRIu64 " more writes", (uint64_t)zxid,
+                 rc == -ECHILD ? "the snapshot child failed" : wal_strerror(rc),
                  s->o.snapshot_every);
         return;
     }
@@ -103,8 +105,15 @@ static void snap__reap(zkd_store *s)
     if (r == 0 || (r < 0 && errno == EINTR))
         return;
     int rc = r == s->child && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+    /* -ECHILD alone would read "No child processes": say what happened */
     if (r == s->child && WIFSIGNALED(status))
         zkd_warn("storage: snapshot child %d killed by signal %d", (int)r, WTERMSIG(status));
+    else if (r == s->child && rc < 0)
+        zkd_warn("storage: snapshot child %d exited with status %d (its error is logged "
+                 "above)", (int)r, WEXITSTATUS(status));
+    else if (r != s->child)
+        zkd_warn("storage: snapshot child %d: %s", (int)s->child,
+                 r < 0 ? strerror(errno) : "reaped elsewhere");
     s->child = 0;
     uv_signal_stop(&s->sigchld);
     snap__done(s, s->child_zxid, rc, (double)(uv_hrtime() - s->child_start_ns) / 1e6);
