@@ -85,10 +85,11 @@ int dns_relay(const dns_zone *zone, const uint8_t *q, size_t qlen, int transport
               const uint8_t *resp, size_t rlen, uint8_t *out, size_t out_cap,
               size_t *out_len);
 
-/* Counters for monitoring. */
+/* Counters for monitoring. member_parses: node data parsed into the member
+ * lists of groups (after a change, only the members that changed). */
 typedef struct dns_stats {
     uint64_t queries, answered, nxdomain, nodata, formerr, refused, forwarded,
-        truncated, cache_hits, cache_misses;
+        truncated, cache_hits, cache_misses, member_parses;
 } dns_stats;
 void dns_zone_stats(const dns_zone *zone, dns_stats *out);
 

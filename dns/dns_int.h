@@ -127,6 +127,7 @@ typedef struct dns_member {
     uint8_t addr[16];       /* V4: 4 bytes, V6: 16 bytes */
     uint8_t host[DNS_MAXNAME]; /* HOST: wire name */
     uint8_t hostlen;
+    int64_t mzxid;          /* of the data it was parsed from */
     uint16_t port;          /* 0 = none */
     uint16_t weight, priority;
     uint8_t *txt;           /* TXT rdata: length-prefixed strings (owned) */
@@ -150,15 +151,19 @@ typedef struct dns_mset {
 
 #define DNS_NBUCKETS 256             /* group generation buckets */
 #define DNS_DEP_ZONE DNS_NBUCKETS     /* depends on the whole zone */
-#define DNS_MSET_SLOTS 64
+#define DNS_MSET_MIN 64              /* member set table: first size */
+#define DNS_MSET_MAX 65536           /* past this many sets, start over */
 
 typedef struct dns_centry dns_centry;
 typedef struct dns_build dns_build;
 
+/* A member set in the zone's table, keyed by node; the node pointer and
+ * its czxid together are its identity (a pointer alone may be reused). */
 typedef struct dns_mslot {
     const reg_node *node;
-    uint16_t dep;
+    int64_t czxid;
     uint64_t gen;
+    uint16_t dep;
     dns_mset *set;
 } dns_mslot;
 
@@ -173,7 +178,9 @@ struct dns_zone {
     /* cache of templates (dns_cache.c): open addressing, linear probing */
     dns_centry **slots;
     size_t nslots, nentries, bytes;
-    dns_mslot mset[DNS_MSET_SLOTS];
+    /* member sets (dns_group.c): open addressing by node, linear probing */
+    dns_mslot *mset;
+    size_t mset_cap, mset_n;
     uint8_t *scratch;              /* DNS_MAXMSG bytes for building templates */
     dns_build *build;              /* the builder of the miss path */
     dns_stats st;
@@ -183,7 +190,9 @@ struct dns_zone {
 uint16_t dns__bucket(const uint8_t *label, size_t len);
 /* The registry node of the root, or NULL. */
 const reg_node *dns__root_node(const dns_zone *z);
-/* The member set of node (cached while gen[dep] is unchanged); NULL = ENOMEM. */
+/* The member set of node (cached while gen[dep] is unchanged; rebuilt from
+ * the previous one, parsing only the children whose data changed); NULL =
+ * ENOMEM. */
 const dns_mset *dns__mset_get(dns_zone *z, const reg_node *node, uint16_t dep);
 void dns__mset_flush(dns_zone *z);
 /* Index of the leader of set or -1 (lowest 10-digit suffix, then czxid). */

@@ -694,6 +694,126 @@ static void test_freshness_session(void **state)
     expect_nxdomain("e1.eph.zk.", LDNS_RR_TYPE_A);
 }
 
+/* ---- member lists ------------------------------------------------------------------ */
+
+static dns_stats stats(void)
+{
+    dns_stats st;
+    dns_zone_stats(F->zone, &st);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The answer's records of type as text, sorted (rotation-proof). */
+static char *sorted_answer(const char *name, ldns_rr_type type)
+{
+    static char out[1 << 16];
+    ldns_pkt *r = ask(name, type);
+    expect_rcode(r, LDNS_RCODE_NOERROR);
+    char *text = strdup(answer_text(r, type)), *words[4096], *save = NULL;
+    size_t n = 0;
+    for (char *w = strtok_r(text, " ", &save); w && n < 4096; w = strtok_r(NULL, " ", &save))
+        words[n++] = w;
+    qsort(words, n, sizeof(*words), cmp_str);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? " " : "", words[i]);
+    free(text);
+    ldns_pkt_free(r);
+    return out;
+}
+
+/* A change of one member re-parses that member only; every other member
+ * of the group moves over from the previous list. */
+static void test_group_incremental(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 10; i++) {
+        char id[8], addr[32];
+        snprintf(id, sizeof(id), "m%d", i);
+        snprintf(addr, sizeof(addr), "10.1.0.%d", i);
+        member("inc", id, addr, 80);
+    }
+    const char *all = "10.1.0.0 10.1.0.1 10.1.0.2 10.1.0.3 10.1.0.4 10.1.0.5 10.1.0.6 "
+                      "10.1.0.7 10.1.0.8 10.1.0.9";
+    uint64_t p = stats().member_parses;
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A), all);
+    assert_int_equal(stats().member_parses - p, 10);
+    set("/services/inc/m3", "10.1.0.33:80");
+    p = stats().member_parses;
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A),
+                        "10.1.0.0 10.1.0.1 10.1.0.2 10.1.0.33 10.1.0.4 10.1.0.5 10.1.0.6 "
+                        "10.1.0.7 10.1.0.8 10.1.0.9");
+    assert_int_equal(stats().member_parses - p, 1);
+    del("/services/inc/m4");
+    del("/services/inc/m0");
+    p = stats().member_parses;
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A),
+                        "10.1.0.1 10.1.0.2 10.1.0.33 10.1.0.5 10.1.0.6 10.1.0.7 10.1.0.8 "
+                        "10.1.0.9");
+    assert_int_equal(stats().member_parses - p, 0);
+    member("inc", "m4", "10.1.0.44", 80); /* the same name again: a new node */
+    set("/services/inc/m5", "not a record");
+    member("inc", "m55", "10.1.0.55", 80);
+    p = stats().member_parses;
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A),
+                        "10.1.0.1 10.1.0.2 10.1.0.33 10.1.0.44 10.1.0.55 10.1.0.6 10.1.0.7 "
+                        "10.1.0.8 10.1.0.9");
+    assert_int_equal(stats().member_parses - p, 3);
+    /* the other lists of the group use the same members */
+    p = stats().member_parses;
+    ldns_pkt *r = ask("_inc._tcp.zk.", LDNS_RR_TYPE_SRV);
+    assert_int_equal(ldns_pkt_ancount(r), 9);
+    ldns_pkt_free(r);
+    expect_answer("_leader.inc.zk.", LDNS_RR_TYPE_A, "10.1.0.1");
+    assert_int_equal(stats().member_parses - p, 0);
+    /* a group deleted and made again with the same names */
+    for (int i = 1; i <= 9; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/services/inc/m%d", i);
+        if (i != 5)
+            del(path);
+    }
+    del("/services/inc/m5");
+    del("/services/inc/m55");
+    del("/services/inc");
+    member("inc", "m1", "10.1.1.1", 80);
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A), "10.1.1.1");
+}
+
+/* Many groups keep their member lists side by side. */
+static void test_many_groups(void **state)
+{
+    (void)state;
+    char name[64], addr[32];
+    for (int g = 0; g < 200; g++) {
+        snprintf(name, sizeof(name), "g%03d", g);
+        snprintf(addr, sizeof(addr), "10.2.%d.1", g);
+        member(name, "a", addr, 80);
+        snprintf(addr, sizeof(addr), "10.2.%d.2", g);
+        member(name, "b", addr, 81);
+    }
+    uint64_t p = stats().member_parses;
+    for (int g = 0; g < 200; g++) {
+        snprintf(name, sizeof(name), "g%03d.zk.", g);
+        ldns_pkt *r = ask(name, LDNS_RR_TYPE_A);
+        assert_int_equal(ldns_pkt_ancount(r), 2);
+        ldns_pkt_free(r);
+    }
+    assert_int_equal(stats().member_parses - p, 400);
+    for (int g = 0; g < 200; g++) {
+        snprintf(name, sizeof(name), "_g%03d._tcp.zk.", g);
+        ldns_pkt *r = ask(name, LDNS_RR_TYPE_SRV);
+        assert_int_equal(ldns_pkt_ancount(r), 2);
+        ldns_pkt_free(r);
+    }
+    assert_int_equal(stats().member_parses - p, 400);
+}
+
 /* ---- EDNS, truncation, TCP --------------------------------------------------------------- */
 
 static void many_members(const char *group, int n)
@@ -1198,6 +1318,7 @@ int main(void)
         T(test_dnssd),               T(test_apex),
         T(test_serial_moves),        T(test_any),
         T(test_freshness),           T(test_freshness_session),
+        T(test_group_incremental),   T(test_many_groups),
         T(test_truncation),          T(test_truncation_max_udp),
         T(test_truncation_glue),     T(test_tcp_2000),
         T(test_too_big_for_tcp),     T(test_small_out_cap),
