@@ -49,7 +49,8 @@ void dns_zone_free(dns_zone *zone);
  * answers that path can affect. Cheap for paths outside the root. */
 void dns_zone_invalidate(dns_zone *zone, const char *path);
 /* Drops every cached answer (e.g. after the registry was replaced or
- * resynchronised wholesale without per-path change callbacks). O(1). */
+ * resynchronised wholesale without per-path change callbacks): one pass
+ * over the zone's 16K generation counters, nothing freed. */
 void dns_zone_invalidate_all(dns_zone *zone);
 
 enum dns_transport { DNS_TRANSPORT_UDP = 0, DNS_TRANSPORT_TCP = 1 };

@@ -8,7 +8,8 @@
  * nothing points into the answer section), then authority and additional up
  * to the cut that fits. The ID, RD and CD are copied from the query, and the
  * question bytes too, so the client sees its own 0x20 case (compressed
- * owners point at the question and echo it as well).
+ * owners point at the question and echo it as well), and the SOA serial
+ * of the moment when the template holds an SOA (serial_off).
  *
  * Size: TCP takes 65535 bytes; UDP takes 512, or with EDNS the requester's
  * size capped by max_udp (never under 512); out_cap caps both. If the
@@ -104,6 +105,12 @@ size_t dns__emit(dns_zone *z, dns_tmpl *t, const uint8_t *q, const dns_question 
     }
     answer__header(z, t, pq, out, *tc);
     memcpy(out + DNS_HDR, q + DNS_HDR, pq->namelen);
+    if (t->serial_off && t->serial_off + 4 <= len) {
+        uint32_t s = dns__serial(z);
+        uint8_t *p = out + t->serial_off;
+        p[0] = (uint8_t)(s >> 24), p[1] = (uint8_t)(s >> 16), p[2] = (uint8_t)(s >> 8);
+        p[3] = (uint8_t)s;
+    }
     if (pq->edns) {
         dns__opt_write(out + len, z->cfg.max_udp < 512 ? 512 : z->cfg.max_udp, 0, pq->do_bit);
         dns__put16(out + 10, dns__get16(out + 10) + 1u);

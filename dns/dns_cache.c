@@ -5,10 +5,11 @@
  * the key's hash comes from the parser, which computes it while it
  * lowercases the name, so a hit costs one probe sequence and one memcmp.
  *
- * Entries are never removed one by one: each records the generation of the
- * part of the zone it was built from (a group bucket, or the whole zone)
- * and is stale as soon as that generation moves on, which is how
- * dns_zone_invalidate() drops a group's answers in O(1). A stale entry is
+ * Entries are never removed one by one: each records the generations of
+ * the two parts of the zone it was built from (their sum: they only grow),
+ * a group, a member of a group, or the whole zone (see dns_zone.c), and is
+ * stale as soon as either moves on, which is how dns_zone_invalidate()
+ * drops the answers a change affects in O(1). A stale entry is
  * rebuilt in place on its next query. Memory is bounded by capping the
  * number of entries and their bytes; past either cap the whole table is
  * cleared (simple, and a cache that large is being flooded anyway).
@@ -44,7 +45,7 @@ dns_tmpl *dns__cache_get(dns_zone *z, const dns_question *pq)
     if (z->nslots == 0)
         return NULL;
     const dns_centry *e = z->slots[cache__find(z, pq)];
-    if (e == NULL || e->gen != z->gen[e->dep])
+    if (e == NULL || e->gen != z->gen[e->dep] + z->gen[e->dep2])
         return NULL;
     return e->t;
 }
@@ -100,7 +101,7 @@ static int cache__reserve(dns_zone *z, size_t bytes)
 }
 
 int dns__cache_put(dns_zone *z, const dns_question *pq, dns_tmpl *t, uint16_t dep,
-                   size_t bytes)
+                   uint16_t dep2, size_t bytes)
 {
     size_t i = z->nslots ? cache__find(z, pq) : 0;
     dns_centry *e = z->nslots ? z->slots[i] : NULL;
@@ -119,7 +120,8 @@ int dns__cache_put(dns_zone *z, const dns_question *pq, dns_tmpl *t, uint16_t de
     }
     e->t = t;
     e->dep = dep;
-    e->gen = z->gen[dep];
+    e->dep2 = dep2;
+    e->gen = z->gen[dep] + z->gen[dep2];
     e->bytes = bytes + sizeof(*e);
     z->bytes += e->bytes;
     return 0;

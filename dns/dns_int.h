@@ -149,10 +149,15 @@ typedef struct dns_mset {
 
 /* ---- the zone (dns_zone.c) --------------------------------------------- */
 
-#define DNS_NBUCKETS 256             /* group generation buckets */
-#define DNS_DEP_ZONE DNS_NBUCKETS     /* depends on the whole zone */
-#define DNS_MSET_MIN 64              /* member set table: first size */
-#define DNS_MSET_MAX 65536           /* past this many sets, start over */
+/* Generations (see dns_zone.c): a template is valid while the sum of the
+ * generations of its two dependencies is what it was when it was built. */
+#define DNS_NBUCKETS 16384                /* groups and (group, member) pairs */
+#define DNS_DEP_ZONE DNS_NBUCKETS         /* any change under the root */
+#define DNS_DEP_GROUPS (DNS_NBUCKETS + 1) /* a group node created, deleted or set */
+#define DNS_DEP_NONE (DNS_NBUCKETS + 2)   /* moves only with invalidate_all */
+#define DNS_NGEN (DNS_NBUCKETS + 3)
+#define DNS_MSET_MIN 64                   /* member set table: first size */
+#define DNS_MSET_MAX 65536                /* past this many sets, start over */
 
 typedef struct dns_centry dns_centry;
 typedef struct dns_build dns_build;
@@ -174,20 +179,29 @@ struct dns_zone {
     uint8_t apex[DNS_MAXNAME];     /* zone name, wire, lowercase */
     size_t apexlen;
     size_t apexlabels;
-    uint64_t gen[DNS_NBUCKETS + 1]; /* [DNS_DEP_ZONE]: any change under root */
+    uint64_t gen[DNS_NGEN];
     /* cache of templates (dns_cache.c): open addressing, linear probing */
     dns_centry **slots;
     size_t nslots, nentries, bytes;
     /* member sets (dns_group.c): open addressing by node, linear probing */
     dns_mslot *mset;
     size_t mset_cap, mset_n;
+    /* the SOA serial, valid while serial_gen == gen[DNS_DEP_ZONE] + 1 (0: never) */
+    uint32_t serial;
+    uint64_t serial_gen;
     uint8_t *scratch;              /* DNS_MAXMSG bytes for building templates */
     dns_build *build;              /* the builder of the miss path */
     dns_stats st;
 };
 
-/* Generation bucket of a group label (lowercased first component). */
+/* Generation bucket of a group (first component under the root), and of a
+ * member (first and second component); names compare ASCII icase. */
 uint16_t dns__bucket(const uint8_t *label, size_t len);
+uint16_t dns__member_bucket(const uint8_t *group, size_t glen, const uint8_t *member,
+                            size_t mlen);
+/* The SOA serial: the newest zxid under the root (32 bits), recomputed
+ * after a change. */
+uint32_t dns__serial(dns_zone *z);
 /* The registry node of the root, or NULL. */
 const reg_node *dns__root_node(const dns_zone *z);
 /* The member set of node (cached while gen[dep] is unchanged; rebuilt from
@@ -219,6 +233,7 @@ typedef struct dns_tmpl {
     uint16_t nsched;        /* weighted schedule of rotation starts */
     uint16_t *sched;
     uint32_t ctr;           /* rotation counter */
+    uint32_t serial_off;    /* of the SOA serial, patched on output; 0: none */
     uint8_t kind;           /* enum dns_tmpl_kind, for the stats */
     bool too_big;           /* answer + authority exceed 64 KiB: always TC */
 } dns_tmpl;
@@ -237,7 +252,8 @@ struct dns_build {
     uint16_t count[3];
     dns_labels ql;         /* labels of the question name */
     uint16_t rcode;
-    uint16_t dep;
+    uint16_t dep, dep2;    /* the template is valid while both are unchanged */
+    size_t serial_off;     /* of the SOA serial; 0: none */
     size_t an_end;         /* end of the answer section */
     /* additional RRsets: rolled back whole when they do not fit */
     size_t set_len;
@@ -305,22 +321,24 @@ bool dns__member_srv_ok(const dns_member *m);
 
 /* ---- cache (dns_cache.c) ----------------------------------------------- */
 
+/* What a hit reads comes first, within one cache line for short names. */
 struct dns_centry {
     uint64_t hash;
-    uint64_t gen;
+    uint64_t gen;           /* gen[dep] + gen[dep2] when built */
+    dns_tmpl *t;
     uint16_t qtype;
-    uint16_t dep;
+    uint16_t dep, dep2;
     uint8_t namelen;
     uint8_t name[DNS_MAXNAME];
     size_t bytes;
-    dns_tmpl *t;
 };
 
 /* The valid template for pq or NULL. */
 dns_tmpl *dns__cache_get(dns_zone *z, const dns_question *pq);
-/* Stores t (owned by the cache from now on) for pq with dependency dep. */
+/* Stores t (owned by the cache from now on) for pq, valid while the
+ * generations of dep and dep2 do not move. */
 int dns__cache_put(dns_zone *z, const dns_question *pq, dns_tmpl *t, uint16_t dep,
-                   size_t bytes);
+                   uint16_t dep2, size_t bytes);
 void dns__cache_clear(dns_zone *z);
 
 /* ---- output (dns_answer.c, dns_edns.c) --------------------------------- */

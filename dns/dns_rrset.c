@@ -5,7 +5,8 @@
  * the caller when one did not fit). Owners are the question name unless
  * said otherwise, which the builder turns into a 2-byte pointer. TTLs are
  * the zone's positive TTL; only the SOA in a negative answer differs
- * (RFC 2308: min(SOA TTL, SOA minimum)).
+ * (RFC 2308: min(SOA TTL, SOA minimum)). The SOA's serial is written with
+ * its offset noted: the output patches in the serial of the moment.
  *
  * Address lists put the members of the lowest priority value first (stable
  * otherwise: registry order) and mark each record for weighted rotation.
@@ -261,7 +262,9 @@ void dns__rr_soa(dns_build *b, uint32_t ttl)
     size_t at = dns__b_rr_begin(b, z->apex, z->apexlen, DNS_T_SOA, ttl);
     dns__b_name(b, mname, mlen, true);
     dns__b_name(b, rname, rlen, true);
-    dns__b_u32(b, (uint32_t)reg_subtree_zxid(z->reg, z->root));
+    if (!b->err)
+        b->serial_off = b->len; /* dns__emit writes the serial of the moment */
+    dns__b_u32(b, dns__serial(b->z));
     dns__b_u32(b, SOA_REFRESH);
     dns__b_u32(b, SOA_RETRY);
     dns__b_u32(b, SOA_EXPIRE);

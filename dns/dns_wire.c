@@ -41,6 +41,8 @@ void dns__build_init(dns_build *b, dns_zone *z, const dns_question *q)
     memset(b->count, 0, sizeof(b->count));
     b->rcode = DNS_R_NOERROR;
     b->dep = DNS_DEP_ZONE;
+    b->dep2 = DNS_DEP_NONE;
+    b->serial_off = 0;
     b->ar_full = false;
     b->ncut = 0;
     b->nrot = 0;
@@ -283,6 +285,7 @@ static void wire__shrink_to_question(dns_build *b)
     memset(b->count, 0, sizeof(b->count));
     b->ncut = 1;
     b->nrot = 0;
+    b->serial_off = 0;
 }
 
 /* Copies the built message into t. */
@@ -295,6 +298,7 @@ static void wire__fill(const dns_build *b, dns_tmpl *t, bool too_big, size_t nsc
     memcpy(t->cut, b->cut, b->ncut * sizeof(dns_cut));
     t->too_big = too_big;
     t->nsched = (uint16_t)nsched;
+    t->serial_off = (uint32_t)b->serial_off;
 }
 
 dns_tmpl *dns__build_finish(dns_build *b, size_t *bytes)

@@ -694,13 +694,23 @@ static void test_freshness_session(void **state)
     expect_nxdomain("e1.eph.zk.", LDNS_RR_TYPE_A);
 }
 
-/* ---- member lists ------------------------------------------------------------------ */
+/* ---- what a change invalidates ------------------------------------------------------ */
 
 static dns_stats stats(void)
 {
     dns_stats st;
     dns_zone_stats(F->zone, &st);
     return st;
+}
+
+/* Asks name/type; true when the answer came from the cache. */
+static bool cached(const char *name, ldns_rr_type type)
+{
+    uint64_t hits = stats().cache_hits;
+    ldns_pkt *r = ask(name, type);
+    assert_non_null(r);
+    ldns_pkt_free(r);
+    return stats().cache_hits == hits + 1;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -725,6 +735,104 @@ static char *sorted_answer(const char *name, ldns_rr_type type)
     free(text);
     ldns_pkt_free(r);
     return out;
+}
+
+/* A new member of web rebuilds web's lists, nothing else: not the other
+ * members' answers, not names that do not exist, not other groups. */
+static void test_invalidate_scope(void **state)
+{
+    (void)state;
+    member("web", "m1", "10.0.0.1", 80);
+    member("web", "m2", "10.0.0.2", 80);
+    member("db", "d1", "10.0.1.1", 5432);
+    const char *names[] = {"web.zk.", "_web._tcp.zk.", "m1.web.zk.", "nx.web.zk.",
+                           "x.m1.web.zk.", "db.zk.", "d1.db.zk.", "missing.zk.",
+                           "nx.db.zk."};
+    ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_SRV, LDNS_RR_TYPE_A, LDNS_RR_TYPE_A,
+                            LDNS_RR_TYPE_A, LDNS_RR_TYPE_A, LDNS_RR_TYPE_A, LDNS_RR_TYPE_A,
+                            LDNS_RR_TYPE_A};
+    for (size_t i = 0; i < 9; i++)
+        assert_false(cached(names[i], types[i]));
+    member("web", "m3", "10.0.0.3", 80);
+    assert_false(cached("web.zk.", LDNS_RR_TYPE_A));
+    assert_false(cached("_web._tcp.zk.", LDNS_RR_TYPE_SRV));
+    for (size_t i = 2; i < 9; i++)
+        assert_true(cached(names[i], types[i]));
+    assert_string_equal(sorted_answer("web.zk.", LDNS_RR_TYPE_A), "10.0.0.1 10.0.0.2 10.0.0.3");
+    expect_answer("m3.web.zk.", LDNS_RR_TYPE_A, "10.0.0.3");
+    /* and what did change is seen at once: a name that did not exist ... */
+    member("web", "nx", "10.0.0.9", 80);
+    expect_answer("nx.web.zk.", LDNS_RR_TYPE_A, "10.0.0.9");
+    /* ... one below a member, the member itself changed or gone */
+    put("/services/web/m1/x", "10.0.0.10");
+    expect_answer("x.m1.web.zk.", LDNS_RR_TYPE_A, "10.0.0.10");
+    set("/services/web/m1", "10.0.0.11:80");
+    expect_answer("m1.web.zk.", LDNS_RR_TYPE_A, "10.0.0.11");
+    del("/services/web/m1/x");
+    del("/services/web/m1");
+    expect_nxdomain("m1.web.zk.", LDNS_RR_TYPE_A);
+    expect_nxdomain("x.m1.web.zk.", LDNS_RR_TYPE_A);
+    /* a change of the root itself drops everything */
+    assert_true(cached("d1.db.zk.", LDNS_RR_TYPE_A));
+    set("/services", "x");
+    assert_false(cached("d1.db.zk.", LDNS_RR_TYPE_A));
+}
+
+/* Negative answers carry the SOA, whose serial moves with every change;
+ * it is patched into the cached answer, which stays cached. */
+static void test_serial_patched(void **state)
+{
+    (void)state;
+    put("/services/web/a", "10.0.0.1");
+    put("/services/other/a", "10.0.0.2");
+    assert_false(cached("missing.zk.", LDNS_RR_TYPE_A));
+    assert_false(cached("a.web.zk.", LDNS_RR_TYPE_TXT)); /* NODATA */
+    put("/services/other/b", "10.0.0.2"); /* a group node made or gone would count */
+    uint32_t now = (uint32_t)reg_subtree_zxid(F->reg, "/services");
+    const char *names[] = {"missing.zk.", "a.web.zk."};
+    ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_TXT};
+    for (int i = 0; i < 2; i++) {
+        uint64_t hits = stats().cache_hits;
+        ldns_pkt *r = ask(names[i], types[i]);
+        assert_int_equal(stats().cache_hits, hits + 1);
+        ldns_rr *soa = ldns_rr_list_rr(ldns_pkt_authority(r), 0);
+        assert_int_equal(ldns_rdf2native_int32(ldns_rr_rdf(soa, 2)), now);
+        ldns_pkt_free(r);
+    }
+    /* the apex SOA too, over UDP and TCP */
+    put("/services/other/c", "10.0.0.3");
+    now = (uint32_t)reg_subtree_zxid(F->reg, "/services");
+    for (int tcp = 0; tcp < 2; tcp++) {
+        qopt o = {.tcp = tcp};
+        ldns_pkt *r = askq("zk.", LDNS_RR_TYPE_SOA, &o);
+        ldns_rr *soa = ldns_rr_list_rr(ldns_pkt_answer(r), 0);
+        assert_int_equal(ldns_rdf2native_int32(ldns_rr_rdf(soa, 2)), now);
+        ldns_pkt_free(r);
+    }
+}
+
+/* Names resolve case-insensitively, an exact (lowercase) name first: a new
+ * group node "svc" takes "m3.svc.zk." away from "Svc", although nothing
+ * changed under (svc, m3). */
+static void test_icase_group_exact_wins(void **state)
+{
+    (void)state;
+    put("/services/Svc/m3", "10.0.0.3");
+    expect_answer("m3.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.3");
+    expect_nxdomain("m4.svc.zk.", LDNS_RR_TYPE_A);
+    put("/services/svc", "");
+    expect_nxdomain("m3.svc.zk.", LDNS_RR_TYPE_A);
+    put("/services/svc/m4", "10.0.0.4");
+    expect_answer("m4.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.4");
+    del("/services/svc/m4");
+    del("/services/svc");
+    expect_answer("m3.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.3");
+    expect_nxdomain("m4.svc.zk.", LDNS_RR_TYPE_A);
+    /* the same one level down */
+    put("/services/Svc/M5", "10.0.0.5");
+    expect_answer("m5.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.5");
+    put("/services/Svc/m5", "10.0.0.55");
+    expect_answer("m5.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.55");
 }
 
 /* A change of one member re-parses that member only; every other member
@@ -1318,7 +1426,9 @@ int main(void)
         T(test_dnssd),               T(test_apex),
         T(test_serial_moves),        T(test_any),
         T(test_freshness),           T(test_freshness_session),
-        T(test_group_incremental),   T(test_many_groups),
+        T(test_invalidate_scope),    T(test_serial_patched),
+        T(test_icase_group_exact_wins), T(test_group_incremental),
+        T(test_many_groups),
         T(test_truncation),          T(test_truncation_max_udp),
         T(test_truncation_glue),     T(test_tcp_2000),
         T(test_too_big_for_tcp),     T(test_small_out_cap),
