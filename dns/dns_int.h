@@ -33,6 +33,7 @@
 #define DNS_MAXLABELS 128
 #define DNS_MAXMSG 65535
 #define DNS_OPT_LEN 11 /* root owner, type, class, ttl, rdlen 0 */
+#define DNS_PTR_MAX 0x3fff /* the farthest offset a compression pointer reaches */
 
 enum {
     DNS_T_A = 1, DNS_T_NS = 2, DNS_T_CNAME = 5, DNS_T_SOA = 6, DNS_T_PTR = 12,
@@ -265,6 +266,9 @@ struct dns_build {
     uint32_t rot_off[DNS_MAXCUTS + 1];
     uint16_t rot_w[DNS_MAXCUTS], rot_p[DNS_MAXCUTS];
     uint16_t nrot;
+    /* where the name of the i-th member of a list was written (an SRV
+     * target, a DNS-SD instance), for owners that repeat it; 0: nowhere */
+    uint32_t name_at[DNS_MAXCUTS];
 };
 
 void dns__build_init(dns_build *b, dns_zone *z, const dns_question *q);
@@ -276,6 +280,10 @@ void dns__b_u32(dns_build *b, uint32_t v);
 /* Starts an RR; returns the offset of its rdlength for dns__b_rr_end. */
 size_t dns__b_rr_begin(dns_build *b, const uint8_t *owner, size_t olen, unsigned type,
                        uint32_t ttl);
+/* The same for an owner that is the name already at offset at (at most
+ * DNS_PTR_MAX, earlier in the message, never in a rotated answer): a
+ * compression pointer to it. */
+size_t dns__b_rr_begin_at(dns_build *b, size_t at, unsigned type, uint32_t ttl);
 void dns__b_rr_end(dns_build *b, size_t rdlen_at);
 void dns__b_section(dns_build *b, int section);
 /* Additional RRsets are added between set_begin and set_end; one that does
@@ -307,7 +315,8 @@ void dns__rr_txt(dns_build *b, const dns_member *m, bool empty_ok);
 size_t dns__rr_browse(dns_build *b, const dns_mset *set, const uint8_t *svc, size_t svclen);
 /* "<id>.<qname>" for member m, or -ENAMETOOLONG. */
 int dns__instance_name(const dns_build *b, const dns_member *m, uint8_t *out);
-void dns__rr_ptr(dns_build *b, const uint8_t *target, size_t tlen);
+/* Returns the offset of the target name in the message (0 if not written). */
+size_t dns__rr_ptr(dns_build *b, const uint8_t *target, size_t tlen);
 /* NS at the apex; with glue, ns.<apex> A 127.0.0.1 and AAAA ::1. */
 void dns__rr_ns(dns_build *b, bool glue);
 void dns__rr_ns_addr(dns_build *b, unsigned qtype);

@@ -10,10 +10,15 @@
  * hot path can later drop trailing additional RRsets to fit a small UDP
  * size without ever cutting an RRset in two.
  *
- * Compression: a name is compressed only against suffixes of the question
- * name. Nothing ever points into the answer section, which is what lets the
- * hot path rotate the answer records by moving bytes. SRV targets are never
- * compressed (RFC 2782).
+ * Compression: a name is compressed against suffixes of the question name.
+ * An owner that repeats a whole name written before it (the A record of an
+ * SRV target in the additional section, the SRV and TXT of a DNS-SD
+ * instance) is a pointer to that name (RFC 1035 section 4.1.4), which may
+ * be an SRV target: RFC 2782 forbids compressing the target, not pointing
+ * at it. Nothing ever points into a rotated answer (address lists), which
+ * is what lets the hot path rotate the answer records by moving bytes;
+ * every pointer points backwards, so cutting trailing additional RRsets
+ * never leaves one dangling. SRV targets are never compressed.
  *
  * Rotation: the records of a rotated answer RRset are marked with their
  * weight and priority; the template gets a schedule of rotation starts, a
@@ -112,16 +117,27 @@ void dns__b_name(dns_build *b, const uint8_t *name, size_t len, bool compress)
     dns__b_bytes(b, name, len);
 }
 
-size_t dns__b_rr_begin(dns_build *b, const uint8_t *owner, size_t olen, unsigned type,
-                       uint32_t ttl)
+static size_t wire__rr_rest(dns_build *b, unsigned type, uint32_t ttl)
 {
-    dns__b_name(b, owner, olen, true);
     dns__b_u16(b, type);
     dns__b_u16(b, DNS_C_IN);
     dns__b_u32(b, ttl);
     size_t at = b->len;
     dns__b_u16(b, 0);
     return at;
+}
+
+size_t dns__b_rr_begin(dns_build *b, const uint8_t *owner, size_t olen, unsigned type,
+                       uint32_t ttl)
+{
+    dns__b_name(b, owner, olen, true);
+    return wire__rr_rest(b, type, ttl);
+}
+
+size_t dns__b_rr_begin_at(dns_build *b, size_t at, unsigned type, uint32_t ttl)
+{
+    dns__b_u16(b, 0xc000u | (unsigned)at);
+    return wire__rr_rest(b, type, ttl);
 }
 
 void dns__b_rr_end(dns_build *b, size_t rdlen_at)

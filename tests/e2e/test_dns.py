@@ -16,7 +16,7 @@ import pycares
 import pytest
 
 from fakeupstream import FakeUpstream
-from zkharness import Client, Daemon, cares_query, dns_query
+from zkharness import Client, Daemon, cares_query, dns_query, udp_raw
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +287,26 @@ def test_udp_burst_each_answer_to_its_asker(zk):
     assert not sent, "%d queries without an answer" % len(sent)
     for s in socks:
         s.close()
+
+
+def test_srv_glue_owners_compressed(zk):
+    """The A records of SRV targets point at the targets (RFC 1035 4.1.4):
+    16 bytes each. dnspython and c-ares read them back."""
+    conns = [Client(zk.sock) for _ in range(10)]
+    for i, c in enumerate(conns):
+        assert c.cmd("REGISTER cmp 10.4.1.%d %d id=m%d" % (i + 1, 8000 + i, i)).startswith("OK ")
+    q = dns.message.make_query("_cmp._tcp.zk.", "SRV", use_edns=0, payload=1232)
+    wire = udp_raw(zk.dns_port, q.to_wire())
+    # header, question, 10 SRV with targets "mN.cmp.zk." (11 bytes), 10 A, OPT
+    assert len(wire) == 12 + (14 + 4) + 10 * (2 + 10 + 6 + 11) + 10 * (2 + 10 + 4) + 11
+    r = dns.message.from_wire(wire)
+    targets = {x.target.to_text(): x.port for x in rrs(r, dns.rdatatype.SRV)}
+    glue = {rrset.name.to_text(): [x.address for x in rrset] for rrset in r.additional
+            if rrset.rdtype == dns.rdatatype.A}
+    assert sorted(targets) == sorted(glue) == sorted("m%d.cmp.zk." % i for i in range(10))
+    for i in range(10):
+        assert glue["m%d.cmp.zk." % i] == ["10.4.1.%d" % (i + 1)]
+    res, err = cares_query(zk.dns_port, "_cmp._tcp.zk", pycares.QUERY_TYPE_SRV)
+    assert err is None and sorted(x.host for x in res) == sorted(t[:-1] for t in targets)
+    for c in conns:
+        c.close()

@@ -981,6 +981,129 @@ static void test_truncation_max_udp(void **state)
     ldns_pkt_free(r);
 }
 
+/* ---- name compression ---------------------------------------------------------------- */
+
+/* Every owner in the additional section of r is the target of an SRV record
+ * (in any section) of r, and each such target owns at most one A RRset.
+ * Returns how many address records there are. */
+static size_t glue_matches_targets(const ldns_pkt *r)
+{
+    const ldns_rr_list *ad = ldns_pkt_additional(r), *an = ldns_pkt_answer(r);
+    size_t addrs = 0;
+    for (size_t i = 0; ad && i < ldns_rr_list_rr_count(ad); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(ad, i);
+        ldns_rr_type t = ldns_rr_get_type(rr);
+        if (t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA)
+            continue;
+        addrs++;
+        bool found = false;
+        const ldns_rr_list *lists[2] = {an, ad};
+        for (int k = 0; k < 2 && !found; k++)
+            for (size_t j = 0; lists[k] && j < ldns_rr_list_rr_count(lists[k]); j++) {
+                ldns_rr *srv = ldns_rr_list_rr(lists[k], j);
+                if (ldns_rr_get_type(srv) == LDNS_RR_TYPE_SRV &&
+                    ldns_dname_compare(ldns_rr_rdf(srv, 3), ldns_rr_owner(rr)) == 0)
+                    found = true;
+            }
+        assert_true(found);
+    }
+    return addrs;
+}
+
+/* The A records of SRV targets are owned by a pointer to the target in the
+ * SRV record: 16 bytes each, the size NSD's compression gets to and less. */
+static void test_srv_glue_compressed(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 10; i++) {
+        char id[8], addr[32];
+        snprintf(id, sizeof(id), "m%d", i);
+        snprintf(addr, sizeof(addr), "10.0.1.%d", i + 1);
+        member("svc01", id, addr, 8000 + i);
+    }
+    qopt o = {.edns = true, .udp = 1232};
+    ldns_pkt *r = askq("_svc01._tcp.zk.", LDNS_RR_TYPE_SRV, &o);
+    expect_rcode(r, LDNS_RCODE_NOERROR);
+    assert_int_equal(ldns_pkt_ancount(r), 10);
+    assert_int_equal(glue_matches_targets(r), 10);
+    /* header, question, 10 SRV (owner pointer, fixed part, 6 + "mN.svc01.zk."),
+     * 10 A (pointer, fixed part, 4), OPT */
+    size_t question = 16 + 4, srv = 2 + 10 + 6 + 13, a = 2 + 10 + 4;
+    assert_int_equal(F->out_len, 12 + question + 10 * srv + 10 * a + 11);
+    /* the first A record's owner points at the first SRV target */
+    size_t first_a = 12 + question + 10 * srv;
+    size_t target0 = 12 + question + 2 + 10 + 6;
+    assert_int_equal(F->out[first_a], 0xc0 | (target0 >> 8));
+    assert_int_equal(F->out[first_a + 1], target0 & 0xff);
+    ldns_pkt_free(r);
+    /* the same set for one member, at its own name */
+    r = askq("m3.svc01.zk.", LDNS_RR_TYPE_SRV, &o);
+    assert_int_equal(glue_matches_targets(r), 1);
+    assert_int_equal(F->out_len, 12 + (13 + 4) + (2 + 10 + 6 + 13) + (2 + 10 + 4) + 11);
+    ldns_pkt_free(r);
+}
+
+/* Cut to fit a small UDP size, whole additional RRsets go and no pointer is
+ * left dangling; over TCP a list past 16 KiB (where pointers end) is whole. */
+static void test_srv_glue_cut(void **state)
+{
+    (void)state;
+    many_members("cut", 12); /* 12 SRV of 32 bytes, room for 6 of the A */
+    ldns_pkt *r = ask("_cut._tcp.zk.", LDNS_RR_TYPE_SRV); /* 512 bytes, no EDNS */
+    expect_rcode(r, LDNS_RCODE_NOERROR);
+    assert_false(ldns_pkt_tc(r));
+    assert_int_equal(ldns_pkt_ancount(r), 12);
+    size_t ar = ldns_pkt_arcount(r);
+    assert_int_equal(ar, 6);
+    assert_int_equal(glue_matches_targets(r), ar);
+    assert_true(F->out_len <= 512 && F->out_len + 16 > 512); /* one more would not fit */
+    ldns_pkt_free(r);
+    many_members("big", 600); /* targets from 19 KiB on: no pointer reaches them */
+    qopt t = {.tcp = true};
+    r = askq("_big._tcp.zk.", LDNS_RR_TYPE_SRV, &t);
+    assert_int_equal(ldns_pkt_ancount(r), 600);
+    assert_true(F->out_len > 0x4000 + 100 * 16);
+    assert_int_equal(glue_matches_targets(r), 600);
+    ldns_pkt_free(r);
+}
+
+/* DNS-SD browsing: the SRV and TXT of each instance are owned by a pointer
+ * to the instance name in its PTR record, its A by one to the SRV target. */
+static void test_dnssd_compressed(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 10; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/services/sd/i%d", i);
+        put(path, "{\"address\":\"10.6.0.1\",\"port\":80,\"payload\":{\"txt\":{\"k\":\"v\"}}}");
+    }
+    qopt o = {.edns = true, .udp = 4096};
+    ldns_pkt *r = askq("_sd._tcp.zk.", LDNS_RR_TYPE_PTR, &o);
+    assert_int_equal(ldns_pkt_ancount(r), 10);
+    assert_int_equal(ldns_pkt_arcount(r), 30); /* ldns does not count the OPT */
+    assert_int_equal(glue_matches_targets(r), 10);
+    /* PTR: pointer owner, fixed part, "iN" + pointer to the question;
+     * SRV: pointer, fixed, 6 + "iN.sd.zk."; TXT: pointer, fixed, "k=v";
+     * A: pointer, fixed, 4 */
+    size_t ptr = 2 + 10 + 3 + 2, srv = 2 + 10 + 6 + 10, txt = 2 + 10 + 4, a = 2 + 10 + 4;
+    assert_int_equal(F->out_len, 12 + (13 + 4) + 10 * (ptr + srv + txt + a) + 11);
+    const ldns_rr_list *ad = ldns_pkt_additional(r);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(ad); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(ad, i);
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SRV && ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
+            continue;
+        char *own = rdf_str(ldns_rr_owner(rr));
+        assert_true(strncmp(own, "i", 1) == 0 && strstr(own, "._sd._tcp.zk.") != NULL);
+        free(own);
+    }
+    ldns_pkt_free(r);
+    r = ask("_sd._tcp.zk.", LDNS_RR_TYPE_PTR); /* 512: cut at whole RRsets */
+    assert_int_equal(ldns_pkt_ancount(r), 10);
+    assert_true(ldns_pkt_arcount(r) < 30);
+    glue_matches_targets(r);
+    ldns_pkt_free(r);
+}
+
 static void test_truncation_glue(void **state)
 {
     (void)state;
@@ -1431,6 +1554,8 @@ int main(void)
         T(test_many_groups),
         T(test_truncation),          T(test_truncation_max_udp),
         T(test_truncation_glue),     T(test_tcp_2000),
+        T(test_srv_glue_compressed), T(test_srv_glue_cut),
+        T(test_dnssd_compressed),
         T(test_too_big_for_tcp),     T(test_small_out_cap),
         T(test_invalidate_all),
         T(test_edns),                T(test_header_flags),
