@@ -182,7 +182,7 @@ struct dns_zone {
     size_t apexlabels;
     uint64_t gen[DNS_NGEN];
     /* cache of templates (dns_cache.c): open addressing, linear probing */
-    dns_centry **slots;
+    dns_centry *slots;
     size_t nslots, nentries, bytes;
     /* member sets (dns_group.c): open addressing by node, linear probing */
     dns_mslot *mset;
@@ -223,20 +223,23 @@ typedef struct dns_cut {
     uint16_t ar;
 } dns_cut;
 
+/* One malloc'd block: this header, then wire, rot_off, sched and cut, in
+ * the order a hit reads them (its question name is the cache's key). */
 typedef struct dns_tmpl {
     uint8_t *wire;          /* response with ID 0, RD/CD clear, no OPT */
     uint32_t len;
     uint32_t qend;          /* end of the question in wire */
-    uint16_t ncut;          /* cut[0] = end of answer + authority */
-    dns_cut *cut;
-    uint16_t nrot;          /* answer records to rotate (0 or >= 2) */
-    uint32_t *rot_off;      /* nrot + 1 offsets of those records */
-    uint16_t nsched;        /* weighted schedule of rotation starts */
-    uint16_t *sched;
     uint32_t ctr;           /* rotation counter */
     uint32_t serial_off;    /* of the SOA serial, patched on output; 0: none */
+    uint16_t nrot;          /* answer records to rotate (0 or >= 2) */
+    uint16_t nsched;        /* weighted schedule of rotation starts */
+    uint16_t ncut;          /* cut[0] = end of answer + authority */
     uint8_t kind;           /* enum dns_tmpl_kind, for the stats */
     bool too_big;           /* answer + authority exceed 64 KiB: always TC */
+    uint32_t *rot_off;      /* nrot + 1 offsets of those records */
+    uint16_t *sched;
+    dns_cut *cut;
+    size_t bytes;           /* of the block */
 } dns_tmpl;
 
 enum dns_tmpl_kind { DNS_K_ANSWER = 0, DNS_K_NXDOMAIN, DNS_K_NODATA };
@@ -292,9 +295,9 @@ void dns__b_set_begin(dns_build *b);
 void dns__b_set_end(dns_build *b);
 /* Marks the next answer record as a rotation unit with weight and priority. */
 void dns__b_rot_mark(dns_build *b, uint16_t weight, uint16_t priority);
-/* Turns the built message into one malloc'd block (free() it), its size in
- * *bytes; NULL on ENOMEM. */
-dns_tmpl *dns__build_finish(dns_build *b, size_t *bytes);
+/* Turns the built message into one malloc'd block (free() it; its size in
+ * t->bytes); NULL on ENOMEM. */
+dns_tmpl *dns__build_finish(dns_build *b);
 
 /* ---- resolution (dns_resolve.c, dns_rrset.c) ---------------------------- */
 
@@ -330,7 +333,8 @@ bool dns__member_srv_ok(const dns_member *m);
 
 /* ---- cache (dns_cache.c) ----------------------------------------------- */
 
-/* What a hit reads comes first, within one cache line for short names. */
+/* A slot of the table itself (32 bytes): the name of the key is the
+ * question of t's wire. t == NULL: a free slot. */
 struct dns_centry {
     uint64_t hash;
     uint64_t gen;           /* gen[dep] + gen[dep2] when built */
@@ -338,16 +342,14 @@ struct dns_centry {
     uint16_t qtype;
     uint16_t dep, dep2;
     uint8_t namelen;
-    uint8_t name[DNS_MAXNAME];
-    size_t bytes;
 };
 
 /* The valid template for pq or NULL. */
 dns_tmpl *dns__cache_get(dns_zone *z, const dns_question *pq);
-/* Stores t (owned by the cache from now on) for pq, valid while the
- * generations of dep and dep2 do not move. */
+/* Stores t (built for pq; owned by the cache from now on), valid while
+ * the generations of dep and dep2 do not move. */
 int dns__cache_put(dns_zone *z, const dns_question *pq, dns_tmpl *t, uint16_t dep,
-                   uint16_t dep2, size_t bytes);
+                   uint16_t dep2);
 void dns__cache_clear(dns_zone *z);
 
 /* ---- output (dns_answer.c, dns_edns.c) --------------------------------- */

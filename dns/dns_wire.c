@@ -264,24 +264,28 @@ static void wire__header(dns_build *b)
     dns__put16(h + 10, b->count[2]);
 }
 
-static dns_tmpl *wire__alloc(dns_build *b, size_t nsched, size_t *bytes)
+static size_t wire__align4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
+
+/* The block: header, wire, rot_off, sched, cut. */
+static dns_tmpl *wire__alloc(dns_build *b, size_t nsched)
 {
     size_t nrot = b->nrot >= 2 ? b->nrot : 0;
-    size_t sz = sizeof(dns_tmpl) + b->ncut * sizeof(dns_cut) +
-                (nrot ? (nrot + 1) * sizeof(uint32_t) : 0) + nsched * sizeof(uint16_t) +
-                b->len;
+    size_t rot = wire__align4(sizeof(dns_tmpl) + b->len);
+    size_t sched = rot + (nrot ? (nrot + 1) * sizeof(uint32_t) : 0);
+    size_t cut = wire__align4(sched + nsched * sizeof(uint16_t));
+    size_t sz = cut + b->ncut * sizeof(dns_cut);
     dns_tmpl *t = calloc(1, sz);
     if (t == NULL)
         return NULL;
-    uint8_t *p = (uint8_t *)(t + 1);
-    t->cut = (dns_cut *)p;
-    p += b->ncut * sizeof(dns_cut);
-    t->rot_off = nrot ? (uint32_t *)p : NULL;
-    p += nrot ? (nrot + 1) * sizeof(uint32_t) : 0;
-    t->sched = (uint16_t *)p;
-    p += nsched * sizeof(uint16_t);
-    t->wire = p;
-    *bytes = sz;
+    uint8_t *p = (uint8_t *)t;
+    t->wire = p + sizeof(dns_tmpl);
+    t->rot_off = nrot ? (uint32_t *)(void *)(p + rot) : NULL;
+    t->sched = (uint16_t *)(void *)(p + sched);
+    t->cut = (dns_cut *)(void *)(p + cut);
+    t->bytes = sz;
     return t;
 }
 
@@ -317,7 +321,7 @@ static void wire__fill(const dns_build *b, dns_tmpl *t, bool too_big, size_t nsc
     t->serial_off = (uint32_t)b->serial_off;
 }
 
-dns_tmpl *dns__build_finish(dns_build *b, size_t *bytes)
+dns_tmpl *dns__build_finish(dns_build *b)
 {
     if (b->err == -ENOMEM)
         return NULL;
@@ -333,7 +337,7 @@ dns_tmpl *dns__build_finish(dns_build *b, size_t *bytes)
             return NULL;
         nsched = sched__slots(b, slots);
     }
-    dns_tmpl *t = wire__alloc(b, nsched, bytes);
+    dns_tmpl *t = wire__alloc(b, nsched);
     if (t != NULL) {
         wire__fill(b, t, too_big, nsched);
         if (nsched && wire__rotation(b, t, slots) < 0) {

@@ -245,17 +245,16 @@ static unsigned zone__kind(const dns_build *b)
 static dns_tmpl *zone__fill(dns_zone *z, const dns_question *pq, dns_tmpl **owned)
 {
     dns_build *b = z->build;
-    size_t bytes = 0;
     *owned = NULL;
     dns__build_init(b, z, pq);
     if (dns__resolve(b) < 0)
         return NULL;
     unsigned kind = zone__kind(b);
-    dns_tmpl *t = dns__build_finish(b, &bytes);
+    dns_tmpl *t = dns__build_finish(b);
     if (t == NULL)
         return NULL;
     t->kind = (uint8_t)kind;
-    if (dns__cache_put(z, pq, t, b->dep, b->dep2, bytes) < 0)
+    if (dns__cache_put(z, pq, t, b->dep, b->dep2) < 0)
         *owned = t; /* not cached: the caller frees it after use */
     return t;
 }

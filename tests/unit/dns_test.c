@@ -981,6 +981,31 @@ static void test_truncation_max_udp(void **state)
     ldns_pkt_free(r);
 }
 
+/* Thousands of names: the table grows (rehashing what it holds), every
+ * name keeps its own answer and comes from the cache the second time. */
+static void test_cache_many_names(void **state)
+{
+    (void)state;
+    member("web", "m1", "10.0.0.1", 80);
+    char name[64];
+    for (int round = 0; round < 2; round++) {
+        uint64_t hits = stats().cache_hits;
+        for (int i = 0; i < 3000; i++) {
+            if (i % 3)
+                snprintf(name, sizeof(name), "n%d.web.zk.", i);
+            else
+                snprintf(name, sizeof(name), "m1.web.zk.");
+            ldns_pkt *r = ask(name, LDNS_RR_TYPE_A);
+            expect_rcode(r, i % 3 ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
+            char *qn = rdf_str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(r), 0)));
+            assert_string_equal(qn, name);
+            free(qn);
+            ldns_pkt_free(r);
+        }
+        assert_int_equal(stats().cache_hits - hits, round ? 3000 : 999);
+    }
+}
+
 /* ---- name compression ---------------------------------------------------------------- */
 
 /* Every owner in the additional section of r is the target of an SRV record
@@ -1554,6 +1579,7 @@ int main(void)
         T(test_many_groups),
         T(test_truncation),          T(test_truncation_max_udp),
         T(test_truncation_glue),     T(test_tcp_2000),
+        T(test_cache_many_names),
         T(test_srv_glue_compressed), T(test_srv_glue_cut),
         T(test_dnssd_compressed),
         T(test_too_big_for_tcp),     T(test_small_out_cap),
