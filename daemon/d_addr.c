@@ -82,10 +82,17 @@ int zkd_addr_local(const uv_handle_t *h, char *out, size_t len)
 {
     struct sockaddr_storage ss;
     int n = sizeof(ss), rc;
-    if (h->type == UV_UDP)
+    uv_os_fd_t fd;
+    if (h->type == UV_UDP) {
         rc = uv_udp_getsockname((const uv_udp_t *)h, (struct sockaddr *)&ss, &n);
-    else
+    } else if (h->type == UV_POLL) {
+        socklen_t sl = sizeof(ss);
+        rc = uv_fileno(h, &fd);
+        if (rc == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+            rc = -errno;
+    } else {
         rc = uv_tcp_getsockname((const uv_tcp_t *)h, (struct sockaddr *)&ss, &n);
+    }
     if (rc < 0)
         return rc;
     return zkd_addr_format((struct sockaddr *)&ss, out, len);

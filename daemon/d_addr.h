@@ -15,7 +15,8 @@
 int zkd_addr_parse(const char *spec, int default_port, struct sockaddr_storage *ss);
 /* Formats sa as "HOST:PORT" / "[v6]:PORT". */
 int zkd_addr_format(const struct sockaddr *sa, char *out, size_t len);
-/* The address a bound TCP or UDP handle has (to log a port picked by :0). */
+/* The address a bound TCP or UDP handle, or a uv_poll handle on a socket,
+ * has (to log a port picked by :0). */
 int zkd_addr_local(const uv_handle_t *h, char *out, size_t len);
 /* The port of a sockaddr. */
 int zkd_addr_port(const struct sockaddr *sa);

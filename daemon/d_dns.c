@@ -1,5 +1,6 @@
 /*
- * d_dns.c - DNS over UDP and TCP on the daemon's loop.
+ * d_dns.c - DNS over TCP on the daemon's loop, and the UDP+TCP pair on each
+ * dns.listen address (UDP itself is d_dns_udp.c).
  *
  * Every query goes through dns_query_process(), which answers in-zone names
  * from the registry. Out-of-zone names come back as DNS_VERDICT_FORWARD and
@@ -8,113 +9,23 @@
  * when it does not fit the client's UDP size, SERVFAIL when no upstream
  * answers. No DNS wire format is parsed here.
  *
- * UDP replies use uv_udp_try_send: a reply that the socket buffer cannot
- * take is dropped (the client retries), never queued without bound. A TCP
- * connection is bounded by one frame of input, a cap on replies waiting to
- * be written and on forwards in flight, and an idle timer.
+ * UDP is in d_dns_udp.c (batches of recvmmsg/sendmmsg). A TCP connection
+ * is bounded by one frame of input, a cap on replies waiting to be written
+ * and on forwards in flight, and an idle timer.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "d_addr.h"
+#include "d_dns_udp.h"
 #include "d_log.h"
 #include "d_server.h"
 
 #define DNS_TCP_MAX_PENDING 64
 
 static uint8_t dns__out[65535 + 2];
-
-/* ---- UDP ----------------------------------------------------------------- */
-
-typedef struct udp_fwd {
-    zkd_listener *l;
-    struct sockaddr_storage peer;
-    size_t qlen;
-    uint8_t q[];
-} udp_fwd;
-
-static void udp__send(zkd_listener *l, const struct sockaddr *peer, const uint8_t *p, size_t n)
-{
-    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-    int rc = uv_udp_try_send(&l->h.udp, &b, 1, peer);
-    if (rc < 0)
-        zkd_debug("dns: udp reply dropped: %s", uv_strerror(rc));
-}
-
-static void udp__on_forwarded(void *ctx, const uint8_t *resp, size_t len)
-{
-    udp_fwd *f = ctx;
-    if (!f->l->d->stopping) {
-        size_t n = 0;
-        if (dns_relay(f->l->d->zone, f->q, f->qlen, DNS_TRANSPORT_UDP, resp, len, dns__out,
-                      sizeof(dns__out), &n) == 0)
-            udp__send(f->l, (struct sockaddr *)&f->peer, dns__out, n);
-    }
-    free(f);
-}
-
-static void udp__forward(zkd_listener *l, const uint8_t *q, size_t len, const struct sockaddr *peer)
-{
-    zkd *d = l->d;
-    udp_fwd *f = malloc(sizeof(*f) + len);
-    if (f == NULL)
-        return;
-    f->l = l;
-    memcpy(&f->peer, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                        : sizeof(struct sockaddr_in));
-    f->qlen = len;
-    memcpy(f->q, q, len);
-    if (!d->fwd_ready || zkd_forward_query(&d->fwd, q, len, udp__on_forwarded, f) < 0)
-        udp__on_forwarded(f, NULL, 0);
-}
-
-/* One receive buffer for every UDP listener: the loop handles one datagram
- * at a time. It holds UDP_MMSG_BATCH datagrams of the largest size, so libuv
- * takes up to that many queries with one recvmmsg() and hands each to
- * udp__on_recv as a chunk of this buffer (UV_UDP_RECVMMSG). */
-#define UDP_MMSG_BATCH 20
-#define UDP_DGRAM_MAX 65536
-
-static void udp__alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    (void)hint;
-    (void)h;
-    static char in[UDP_MMSG_BATCH * UDP_DGRAM_MAX];
-    *buf = uv_buf_init(in, sizeof(in));
-}
-
-static void udp__on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
-                         const struct sockaddr *peer, unsigned flags)
-{
-    zkd_listener *l = h->data;
-    if (n <= 0 || peer == NULL || (flags & UV_UDP_PARTIAL) || l->d->stopping)
-        return;
-    size_t out_len = 0;
-    const uint8_t *q = (const uint8_t *)buf->base;
-    int v = dns_query_process(l->d->zone, q, (size_t)n, DNS_TRANSPORT_UDP, dns__out,
-                              sizeof(dns__out), &out_len);
-    if (v == DNS_VERDICT_ANSWER && out_len)
-        udp__send(l, peer, dns__out, out_len);
-    else if (v == DNS_VERDICT_FORWARD)
-        udp__forward(l, q, (size_t)n, peer);
-}
-
-static int dns__listen_udp(zkd *d, const struct sockaddr *sa, char *bound, size_t blen)
-{
-    zkd_listener *l = zkd_listener_new(d, ZKD_LISTEN_DNS_UDP);
-    if (l == NULL)
-        return -ENOMEM;
-    unsigned flags = (unsigned)sa->sa_family | UV_UDP_RECVMMSG;
-    int rc = uv_udp_init_ex(d->loop, &l->h.udp, flags);
-    if (rc == 0)
-        rc = uv_udp_bind(&l->h.udp, sa, 0);
-    if (rc == 0)
-        rc = uv_udp_recv_start(&l->h.udp, udp__alloc, udp__on_recv);
-    if (rc == 0)
-        rc = zkd_addr_local(&l->h.handle, bound, blen);
-    return rc;
-}
 
 /* ---- TCP ------------------------------------------------------------------ */
 
@@ -334,7 +245,10 @@ static int dns__listen_tcp(zkd *d, const struct sockaddr *sa)
 
 static void dns__dropped(uv_handle_t *h)
 {
-    free(h->data);
+    zkd_listener *l = h->data;
+    if (l->sock >= 0)
+        close(l->sock);
+    free(l);
 }
 
 /* Closes the listeners made since the list head was mark. */
@@ -346,13 +260,13 @@ static void dns__drop_since(zkd *d, zkd_listener *mark)
         if (l->h.handle.type != UV_UNKNOWN_HANDLE)
             uv_close(&l->h.handle, dns__dropped);
         else
-            free(l);
+            dns__dropped(&l->h.handle);
     }
 }
 
 static int dns__listen_pair(zkd *d, const struct sockaddr *sa, char *bound, size_t blen)
 {
-    int rc = dns__listen_udp(d, sa, bound, blen);
+    int rc = zkd_dns_udp_listen(d, sa, bound, blen);
     if (rc == 0) {
         struct sockaddr_storage tcp_ss;
         zkd_addr_parse(bound, 53, &tcp_ss);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "d_log.h"
 #include "d_systemd.h"
@@ -45,6 +46,7 @@ zkd_listener *zkd_listener_new(zkd *d, int kind)
         return NULL;
     l->d = d;
     l->kind = kind;
+    l->sock = -1;
     l->h.handle.data = l;
     l->next = d->listeners;
     d->listeners = l;
@@ -54,6 +56,8 @@ zkd_listener *zkd_listener_new(zkd *d, int kind)
 static void listener__closed(uv_handle_t *h)
 {
     zkd_listener *l = h->data;
+    if (l->sock >= 0)
+        close(l->sock);
     if (l->unix_path)
         unlink(l->unix_path);
     free(l->unix_path);

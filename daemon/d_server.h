@@ -37,7 +37,9 @@ typedef struct zkd_listener {
         uv_tcp_t tcp;
         uv_pipe_t pipe;
         uv_udp_t udp;
+        uv_poll_t poll;    /* DNS over UDP: a socket of our own (sock) */
     } h;
+    int sock;              /* a socket under h.poll, closed after it; -1: none */
     char *unix_path;       /* unlinked at close */
 } zkd_listener;
 

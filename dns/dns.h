@@ -49,7 +49,8 @@ void dns_zone_free(dns_zone *zone);
  * answers that path can affect. Cheap for paths outside the root. */
 void dns_zone_invalidate(dns_zone *zone, const char *path);
 /* Drops every cached answer (e.g. after the registry was replaced or
- * resynchronised wholesale without per-path change callbacks). O(1). */
+ * resynchronised wholesale without per-path change callbacks): one pass
+ * over the zone's 16K generation counters, nothing freed. */
 void dns_zone_invalidate_all(dns_zone *zone);
 
 enum dns_transport { DNS_TRANSPORT_UDP = 0, DNS_TRANSPORT_TCP = 1 };
@@ -85,10 +86,11 @@ int dns_relay(const dns_zone *zone, const uint8_t *q, size_t qlen, int transport
               const uint8_t *resp, size_t rlen, uint8_t *out, size_t out_cap,
               size_t *out_len);
 
-/* Counters for monitoring. */
+/* Counters for monitoring. member_parses: node data parsed into the member
+ * lists of groups (after a change, only the members that changed). */
 typedef struct dns_stats {
     uint64_t queries, answered, nxdomain, nodata, formerr, refused, forwarded,
-        truncated, cache_hits, cache_misses;
+        truncated, cache_hits, cache_misses, member_parses;
 } dns_stats;
 void dns_zone_stats(const dns_zone *zone, dns_stats *out);
 

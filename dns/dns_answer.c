@@ -8,7 +8,8 @@
  * nothing points into the answer section), then authority and additional up
  * to the cut that fits. The ID, RD and CD are copied from the query, and the
  * question bytes too, so the client sees its own 0x20 case (compressed
- * owners point at the question and echo it as well).
+ * owners point at the question and echo it as well), and the SOA serial
+ * of the moment when the template holds an SOA (serial_off).
  *
  * Size: TCP takes 65535 bytes; UDP takes 512, or with EDNS the requester's
  * size capped by max_udp (never under 512); out_cap caps both. If the
@@ -58,15 +59,19 @@ static const dns_cut *answer__cut(const dns_tmpl *t, size_t room)
     return &t->cut[lo];
 }
 
-/* Copies t up to end (a cut) into out, rotating the answer. */
-static void answer__copy(dns_tmpl *t, size_t end, uint8_t *out)
+/* Copies t up to end (a cut) into out, rotating the answer; the question
+ * comes from the query q (same name but for case, same type and class). */
+static void answer__copy(dns_tmpl *t, size_t end, const uint8_t *q, uint8_t *out)
 {
+    size_t qend = t->qend;
+    memcpy(out, t->wire, DNS_HDR);
+    memcpy(out + DNS_HDR, q + DNS_HDR, qend - DNS_HDR);
     if (t->nrot == 0) {
-        memcpy(out, t->wire, end);
+        memcpy(out + qend, t->wire + qend, end - qend);
         return;
     }
     uint32_t an_start = t->rot_off[0], an_end = t->rot_off[t->nrot];
-    memcpy(out, t->wire, an_start);
+    memcpy(out + qend, t->wire + qend, an_start - qend);
     answer__rotated(t, out);
     memcpy(out + an_end, t->wire + an_end, end - an_end);
 }
@@ -83,6 +88,16 @@ static void answer__header(const dns_zone *z, const dns_tmpl *t, const dns_quest
     dns__put16(out + 2, flags);
 }
 
+static void answer__serial(dns_zone *z, const dns_tmpl *t, uint8_t *out, size_t len)
+{
+    if (t->serial_off == 0 || t->serial_off + 4 > len)
+        return;
+    uint32_t s = dns__serial(z);
+    uint8_t *p = out + t->serial_off;
+    p[0] = (uint8_t)(s >> 24), p[1] = (uint8_t)(s >> 16), p[2] = (uint8_t)(s >> 8);
+    p[3] = (uint8_t)s;
+}
+
 size_t dns__emit(dns_zone *z, dns_tmpl *t, const uint8_t *q, const dns_question *pq,
                  size_t limit, uint8_t *out, bool *tc)
 {
@@ -90,20 +105,26 @@ size_t dns__emit(dns_zone *z, dns_tmpl *t, const uint8_t *q, const dns_question 
     if (limit < t->qend + optlen)
         return 0;
     size_t room = limit - optlen, len;
-    const dns_cut *cut = t->len <= room && !t->too_big ? &t->cut[t->ncut - 1]
-                                                        : answer__cut(t, room);
-    *tc = cut == NULL;
-    if (cut != NULL) {
+    const dns_cut *cut = NULL;
+    bool whole = t->len <= room && !t->too_big; /* the usual case: no cut to look up */
+    if (!whole)
+        cut = answer__cut(t, room);
+    *tc = !whole && cut == NULL;
+    if (whole) {
+        len = t->len;
+        answer__copy(t, len, q, out);
+    } else if (cut != NULL) {
         len = cut->off;
-        answer__copy(t, len, out);
+        answer__copy(t, len, q, out);
         dns__put16(out + 10, cut->ar);
     } else {
         len = t->qend;
-        memcpy(out, t->wire, len);
+        memcpy(out, t->wire, DNS_HDR);
+        memcpy(out + DNS_HDR, q + DNS_HDR, len - DNS_HDR);
         memset(out + 6, 0, 6);
     }
     answer__header(z, t, pq, out, *tc);
-    memcpy(out + DNS_HDR, q + DNS_HDR, pq->namelen);
+    answer__serial(z, t, out, len);
     if (pq->edns) {
         dns__opt_write(out + len, z->cfg.max_udp < 512 ? 512 : z->cfg.max_udp, 0, pq->do_bit);
         dns__put16(out + 10, dns__get16(out + 10) + 1u);

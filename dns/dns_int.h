@@ -33,6 +33,7 @@
 #define DNS_MAXLABELS 128
 #define DNS_MAXMSG 65535
 #define DNS_OPT_LEN 11 /* root owner, type, class, ttl, rdlen 0 */
+#define DNS_PTR_MAX 0x3fff /* the farthest offset a compression pointer reaches */
 
 enum {
     DNS_T_A = 1, DNS_T_NS = 2, DNS_T_CNAME = 5, DNS_T_SOA = 6, DNS_T_PTR = 12,
@@ -127,6 +128,7 @@ typedef struct dns_member {
     uint8_t addr[16];       /* V4: 4 bytes, V6: 16 bytes */
     uint8_t host[DNS_MAXNAME]; /* HOST: wire name */
     uint8_t hostlen;
+    int64_t mzxid;          /* of the data it was parsed from */
     uint16_t port;          /* 0 = none */
     uint16_t weight, priority;
     uint8_t *txt;           /* TXT rdata: length-prefixed strings (owned) */
@@ -148,17 +150,26 @@ typedef struct dns_mset {
 
 /* ---- the zone (dns_zone.c) --------------------------------------------- */
 
-#define DNS_NBUCKETS 256             /* group generation buckets */
-#define DNS_DEP_ZONE DNS_NBUCKETS     /* depends on the whole zone */
-#define DNS_MSET_SLOTS 64
+/* Generations (see dns_zone.c): a template is valid while the sum of the
+ * generations of its two dependencies is what it was when it was built. */
+#define DNS_NBUCKETS 16384                /* groups and (group, member) pairs */
+#define DNS_DEP_ZONE DNS_NBUCKETS         /* any change under the root */
+#define DNS_DEP_GROUPS (DNS_NBUCKETS + 1) /* a group node created, deleted or set */
+#define DNS_DEP_NONE (DNS_NBUCKETS + 2)   /* moves only with invalidate_all */
+#define DNS_NGEN (DNS_NBUCKETS + 3)
+#define DNS_MSET_MIN 64                   /* member set table: first size */
+#define DNS_MSET_MAX 65536                /* past this many sets, start over */
 
 typedef struct dns_centry dns_centry;
 typedef struct dns_build dns_build;
 
+/* A member set in the zone's table, keyed by node; the node pointer and
+ * its czxid together are its identity (a pointer alone may be reused). */
 typedef struct dns_mslot {
     const reg_node *node;
-    uint16_t dep;
+    int64_t czxid;
     uint64_t gen;
+    uint16_t dep;
     dns_mset *set;
 } dns_mslot;
 
@@ -169,21 +180,34 @@ struct dns_zone {
     uint8_t apex[DNS_MAXNAME];     /* zone name, wire, lowercase */
     size_t apexlen;
     size_t apexlabels;
-    uint64_t gen[DNS_NBUCKETS + 1]; /* [DNS_DEP_ZONE]: any change under root */
+    uint64_t gen[DNS_NGEN];
     /* cache of templates (dns_cache.c): open addressing, linear probing */
-    dns_centry **slots;
+    dns_centry *slots;
     size_t nslots, nentries, bytes;
-    dns_mslot mset[DNS_MSET_SLOTS];
+    /* member sets (dns_group.c): open addressing by node, linear probing */
+    dns_mslot *mset;
+    size_t mset_cap, mset_n;
+    /* the SOA serial, valid while serial_gen == gen[DNS_DEP_ZONE] + 1 (0: never) */
+    uint32_t serial;
+    uint64_t serial_gen;
     uint8_t *scratch;              /* DNS_MAXMSG bytes for building templates */
     dns_build *build;              /* the builder of the miss path */
     dns_stats st;
 };
 
-/* Generation bucket of a group label (lowercased first component). */
+/* Generation bucket of a group (first component under the root), and of a
+ * member (first and second component); names compare ASCII icase. */
 uint16_t dns__bucket(const uint8_t *label, size_t len);
+uint16_t dns__member_bucket(const uint8_t *group, size_t glen, const uint8_t *member,
+                            size_t mlen);
+/* The SOA serial: the newest zxid under the root (32 bits), recomputed
+ * after a change. */
+uint32_t dns__serial(dns_zone *z);
 /* The registry node of the root, or NULL. */
 const reg_node *dns__root_node(const dns_zone *z);
-/* The member set of node (cached while gen[dep] is unchanged); NULL = ENOMEM. */
+/* The member set of node (cached while gen[dep] is unchanged; rebuilt from
+ * the previous one, parsing only the children whose data changed); NULL =
+ * ENOMEM. */
 const dns_mset *dns__mset_get(dns_zone *z, const reg_node *node, uint16_t dep);
 void dns__mset_flush(dns_zone *z);
 /* Index of the leader of set or -1 (lowest 10-digit suffix, then czxid). */
@@ -199,19 +223,23 @@ typedef struct dns_cut {
     uint16_t ar;
 } dns_cut;
 
+/* One malloc'd block: this header, then wire, rot_off, sched and cut, in
+ * the order a hit reads them (its question name is the cache's key). */
 typedef struct dns_tmpl {
     uint8_t *wire;          /* response with ID 0, RD/CD clear, no OPT */
     uint32_t len;
     uint32_t qend;          /* end of the question in wire */
-    uint16_t ncut;          /* cut[0] = end of answer + authority */
-    dns_cut *cut;
-    uint16_t nrot;          /* answer records to rotate (0 or >= 2) */
-    uint32_t *rot_off;      /* nrot + 1 offsets of those records */
-    uint16_t nsched;        /* weighted schedule of rotation starts */
-    uint16_t *sched;
     uint32_t ctr;           /* rotation counter */
+    uint32_t serial_off;    /* of the SOA serial, patched on output; 0: none */
+    uint16_t nrot;          /* answer records to rotate (0 or >= 2) */
+    uint16_t nsched;        /* weighted schedule of rotation starts */
+    uint16_t ncut;          /* cut[0] = end of answer + authority */
     uint8_t kind;           /* enum dns_tmpl_kind, for the stats */
     bool too_big;           /* answer + authority exceed 64 KiB: always TC */
+    uint32_t *rot_off;      /* nrot + 1 offsets of those records */
+    uint16_t *sched;
+    dns_cut *cut;
+    size_t bytes;           /* of the block */
 } dns_tmpl;
 
 enum dns_tmpl_kind { DNS_K_ANSWER = 0, DNS_K_NXDOMAIN, DNS_K_NODATA };
@@ -228,7 +256,8 @@ struct dns_build {
     uint16_t count[3];
     dns_labels ql;         /* labels of the question name */
     uint16_t rcode;
-    uint16_t dep;
+    uint16_t dep, dep2;    /* the template is valid while both are unchanged */
+    size_t serial_off;     /* of the SOA serial; 0: none */
     size_t an_end;         /* end of the answer section */
     /* additional RRsets: rolled back whole when they do not fit */
     size_t set_len;
@@ -240,6 +269,9 @@ struct dns_build {
     uint32_t rot_off[DNS_MAXCUTS + 1];
     uint16_t rot_w[DNS_MAXCUTS], rot_p[DNS_MAXCUTS];
     uint16_t nrot;
+    /* where the name of the i-th member of a list was written (an SRV
+     * target, a DNS-SD instance), for owners that repeat it; 0: nowhere */
+    uint32_t name_at[DNS_MAXCUTS];
 };
 
 void dns__build_init(dns_build *b, dns_zone *z, const dns_question *q);
@@ -251,6 +283,10 @@ void dns__b_u32(dns_build *b, uint32_t v);
 /* Starts an RR; returns the offset of its rdlength for dns__b_rr_end. */
 size_t dns__b_rr_begin(dns_build *b, const uint8_t *owner, size_t olen, unsigned type,
                        uint32_t ttl);
+/* The same for an owner that is the name already at offset at (at most
+ * DNS_PTR_MAX, earlier in the message, never in a rotated answer): a
+ * compression pointer to it. */
+size_t dns__b_rr_begin_at(dns_build *b, size_t at, unsigned type, uint32_t ttl);
 void dns__b_rr_end(dns_build *b, size_t rdlen_at);
 void dns__b_section(dns_build *b, int section);
 /* Additional RRsets are added between set_begin and set_end; one that does
@@ -259,9 +295,9 @@ void dns__b_set_begin(dns_build *b);
 void dns__b_set_end(dns_build *b);
 /* Marks the next answer record as a rotation unit with weight and priority. */
 void dns__b_rot_mark(dns_build *b, uint16_t weight, uint16_t priority);
-/* Turns the built message into one malloc'd block (free() it), its size in
- * *bytes; NULL on ENOMEM. */
-dns_tmpl *dns__build_finish(dns_build *b, size_t *bytes);
+/* Turns the built message into one malloc'd block (free() it; its size in
+ * t->bytes); NULL on ENOMEM. */
+dns_tmpl *dns__build_finish(dns_build *b);
 
 /* ---- resolution (dns_resolve.c, dns_rrset.c) ---------------------------- */
 
@@ -282,7 +318,8 @@ void dns__rr_txt(dns_build *b, const dns_member *m, bool empty_ok);
 size_t dns__rr_browse(dns_build *b, const dns_mset *set, const uint8_t *svc, size_t svclen);
 /* "<id>.<qname>" for member m, or -ENAMETOOLONG. */
 int dns__instance_name(const dns_build *b, const dns_member *m, uint8_t *out);
-void dns__rr_ptr(dns_build *b, const uint8_t *target, size_t tlen);
+/* Returns the offset of the target name in the message (0 if not written). */
+size_t dns__rr_ptr(dns_build *b, const uint8_t *target, size_t tlen);
 /* NS at the apex; with glue, ns.<apex> A 127.0.0.1 and AAAA ::1. */
 void dns__rr_ns(dns_build *b, bool glue);
 void dns__rr_ns_addr(dns_build *b, unsigned qtype);
@@ -296,22 +333,23 @@ bool dns__member_srv_ok(const dns_member *m);
 
 /* ---- cache (dns_cache.c) ----------------------------------------------- */
 
+/* A slot of the table itself (32 bytes): the name of the key is the
+ * question of t's wire. t == NULL: a free slot. */
 struct dns_centry {
     uint64_t hash;
-    uint64_t gen;
-    uint16_t qtype;
-    uint16_t dep;
-    uint8_t namelen;
-    uint8_t name[DNS_MAXNAME];
-    size_t bytes;
+    uint64_t gen;           /* gen[dep] + gen[dep2] when built */
     dns_tmpl *t;
+    uint16_t qtype;
+    uint16_t dep, dep2;
+    uint8_t namelen;
 };
 
 /* The valid template for pq or NULL. */
 dns_tmpl *dns__cache_get(dns_zone *z, const dns_question *pq);
-/* Stores t (owned by the cache from now on) for pq with dependency dep. */
+/* Stores t (built for pq; owned by the cache from now on), valid while
+ * the generations of dep and dep2 do not move. */
 int dns__cache_put(dns_zone *z, const dns_question *pq, dns_tmpl *t, uint16_t dep,
-                   size_t bytes);
+                   uint16_t dep2);
 void dns__cache_clear(dns_zone *z);
 
 /* ---- output (dns_answer.c, dns_edns.c) --------------------------------- */

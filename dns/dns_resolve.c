@@ -22,9 +22,12 @@
  *                                     its member children
  *
  * No node: NXDOMAIN. A node without records of the type: NODATA. Both carry
- * the SOA (RFC 2308), which makes them depend on the whole zone (its serial
- * is the newest zxid under the root); positive answers depend only on their
- * group (b->dep), whose generation dns_zone_invalidate() bumps.
+ * the SOA (RFC 2308), whose serial the output patches in. What an answer
+ * depends on (b->dep, b->dep2; see dns_zone.c): the apex and the list of
+ * services on the whole zone; names one label below the apex, DNS-SD names
+ * and _leader on their group; other names two or more labels below the
+ * apex, "m.g.<apex>" and below, on the pair (g, m) and on the group nodes
+ * (DNS_DEP_GROUPS), whether the name exists or not.
  */
 #include <errno.h>
 #include <string.h>
@@ -69,7 +72,6 @@ static int res__negative(dns_build *b, unsigned rcode)
     uint32_t ttl = b->z->cfg.ttl < b->z->cfg.negative_ttl ? b->z->cfg.ttl
                                                           : b->z->cfg.negative_ttl;
     b->rcode = (uint16_t)rcode;
-    b->dep = DNS_DEP_ZONE;
     dns__b_section(b, 1);
     dns__rr_soa(b, ttl);
     return 0;
@@ -313,6 +315,11 @@ int dns__resolve(dns_build *b)
         return res__instance(b);
     if (nrel >= 2 && dns__label_is(lab[0], "_leader"))
         return res__leader(b, nrel);
+    if (nrel >= 2) { /* "m.g.<apex>" and below: the subtree <root>/g/m */
+        const uint8_t *g = lab[nrel - 1], *m = lab[nrel - 2];
+        b->dep = dns__member_bucket(g + 1, g[0], m + 1, m[0]);
+        b->dep2 = DNS_DEP_GROUPS;
+    }
     const reg_node *n = res__walk(b, 0, nrel);
     if (n == NULL && res__is_ent(b, nrel))
         return res__done(b); /* NODATA */

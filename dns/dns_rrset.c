@@ -5,7 +5,8 @@
  * the caller when one did not fit). Owners are the question name unless
  * said otherwise, which the builder turns into a 2-byte pointer. TTLs are
  * the zone's positive TTL; only the SOA in a negative answer differs
- * (RFC 2308: min(SOA TTL, SOA minimum)).
+ * (RFC 2308: min(SOA TTL, SOA minimum)). The SOA's serial is written with
+ * its offset noted: the output patches in the serial of the moment.
  *
  * Address lists put the members of the lowest priority value first (stable
  * otherwise: registry order) and mark each record for weighted rotation.
@@ -41,21 +42,41 @@ static bool rr__family(const dns_member *m, unsigned qtype)
            (m->kind == DNS_ADDR_V6 && qtype == DNS_T_AAAA);
 }
 
+/* An owner name: its wire bytes, and where the same name already is in
+ * the message (at; 0: not yet), which a pointer reaches more cheaply. */
+typedef struct rr_owner {
+    const uint8_t *name;
+    size_t len, at;
+} rr_owner;
+
+static rr_owner rr__qowner(const dns_build *b)
+{
+    rr_owner o = {.at = 0};
+    o.name = rr__qname(b, &o.len);
+    return o;
+}
+
+static size_t rr__begin(dns_build *b, const rr_owner *o, unsigned type)
+{
+    if (o->at != 0 && o->at <= DNS_PTR_MAX)
+        return dns__b_rr_begin_at(b, o->at, type, rr__ttl(b));
+    return dns__b_rr_begin(b, o->name, o->len, type, rr__ttl(b));
+}
+
 /* One A or AAAA record for m at owner. */
-static void rr__addr_at(dns_build *b, const uint8_t *owner, size_t olen, const dns_member *m)
+static void rr__addr_at(dns_build *b, const rr_owner *o, const dns_member *m)
 {
     unsigned type = m->kind == DNS_ADDR_V4 ? DNS_T_A : DNS_T_AAAA;
-    size_t at = dns__b_rr_begin(b, owner, olen, type, rr__ttl(b));
+    size_t at = rr__begin(b, o, type);
     dns__b_bytes(b, m->addr, type == DNS_T_A ? 4 : 16);
     dns__b_rr_end(b, at);
 }
 
 void dns__rr_member_addr(dns_build *b, const dns_member *m, unsigned qtype)
 {
-    size_t qlen;
-    const uint8_t *qn = rr__qname(b, &qlen);
+    rr_owner q = rr__qowner(b);
     if (rr__family(m, qtype))
-        rr__addr_at(b, qn, qlen, m);
+        rr__addr_at(b, &q, m);
 }
 
 typedef struct rr_ord {
@@ -74,8 +95,8 @@ static int rr__ord_cmp(const void *pa, const void *pb)
 void dns__rr_members_addr(dns_build *b, const dns_mset *set, unsigned qtype)
 {
     rr_ord *ord = malloc((set->n ? set->n : 1) * sizeof(*ord));
-    size_t n = 0, qlen;
-    const uint8_t *qn = rr__qname(b, &qlen);
+    size_t n = 0;
+    rr_owner q = rr__qowner(b);
     if (ord == NULL) {
         b->err = -ENOMEM;
         return;
@@ -87,7 +108,7 @@ void dns__rr_members_addr(dns_build *b, const dns_mset *set, unsigned qtype)
     for (size_t i = 0; i < n; i++) {
         const dns_member *m = &set->m[ord[i].idx];
         dns__b_rot_mark(b, m->weight, m->priority);
-        rr__addr_at(b, qn, qlen, m);
+        rr__addr_at(b, &q, m);
     }
     free(ord);
 }
@@ -113,25 +134,29 @@ int dns__member_target(const dns_zone *z, const dns_member *m, const uint8_t *sv
     return (int)(pos + svclen + z->apexlen);
 }
 
-/* One SRV record at owner; false if m cannot have one. */
-static bool rr__srv_at(dns_build *b, const uint8_t *owner, size_t olen, const dns_member *m,
-                       const uint8_t *svc, size_t svclen)
+/* One SRV record at owner. Returns the offset of its target in the
+ * message, 0 if m cannot have one (or nothing more fits). */
+static size_t rr__srv_at(dns_build *b, const rr_owner *o, const dns_member *m,
+                         const uint8_t *svc, size_t svclen)
 {
     uint8_t target[DNS_MAXNAME];
     int tlen = dns__member_srv_ok(m) ? dns__member_target(b->z, m, svc, svclen, target) : -1;
     if (tlen < 0)
-        return false;
-    size_t at = dns__b_rr_begin(b, owner, olen, DNS_T_SRV, rr__ttl(b));
+        return 0;
+    size_t at = rr__begin(b, o, DNS_T_SRV);
     dns__b_u16(b, m->priority);
     dns__b_u16(b, m->weight);
     dns__b_u16(b, m->port);
+    size_t target_at = b->len;
     dns__b_name(b, target, (size_t)tlen, false);
     dns__b_rr_end(b, at);
-    return true;
+    return b->err ? 0 : target_at;
 }
 
-/* The address of m at its target name, as one additional RRset. */
-static void rr__glue(dns_build *b, const dns_member *m, const uint8_t *svc, size_t svclen)
+/* The address of m at its target name (written at offset target_at, or
+ * nowhere yet: 0), as one additional RRset. */
+static void rr__glue(dns_build *b, const dns_member *m, const uint8_t *svc, size_t svclen,
+                     size_t target_at)
 {
     uint8_t target[DNS_MAXNAME];
     if (m->kind == DNS_ADDR_HOST || !dns__member_srv_ok(m))
@@ -139,35 +164,45 @@ static void rr__glue(dns_build *b, const dns_member *m, const uint8_t *svc, size
     int tlen = dns__member_target(b->z, m, svc, svclen, target);
     if (tlen < 0)
         return;
+    rr_owner o = {.name = target, .len = (size_t)tlen, .at = target_at};
     dns__b_set_begin(b);
-    rr__addr_at(b, target, (size_t)tlen, m);
+    rr__addr_at(b, &o, m);
     dns__b_set_end(b);
+}
+
+/* Where member i's name was written (0: nowhere, or past what we note). */
+static size_t rr__name_at(const dns_build *b, size_t i)
+{
+    return i < DNS_MAXCUTS && b->nrot == 0 ? b->name_at[i] : 0;
 }
 
 size_t dns__rr_srv(dns_build *b, const dns_mset *set, const dns_member *only,
                    const uint8_t *svc, size_t svclen)
 {
-    size_t n = 0, qlen, count = only ? 1 : set->n;
-    const uint8_t *qn = rr__qname(b, &qlen);
+    size_t n = 0, count = only ? 1 : set->n;
+    rr_owner q = rr__qowner(b);
     const dns_member *ms = only ? only : set->m;
-    for (size_t i = 0; i < count; i++)
-        n += rr__srv_at(b, qn, qlen, &ms[i], svc, svclen);
+    for (size_t i = 0; i < count; i++) {
+        size_t at = rr__srv_at(b, &q, &ms[i], svc, svclen);
+        if (i < DNS_MAXCUTS)
+            b->name_at[i] = (uint32_t)at;
+        n += at != 0;
+    }
     if (n == 0 || b->err)
         return n;
     dns__b_section(b, 2);
     for (size_t i = 0; i < count; i++)
-        rr__glue(b, &ms[i], svc, svclen);
+        rr__glue(b, &ms[i], svc, svclen, rr__name_at(b, i));
     return n;
 }
 
 /* A TXT record for m at owner: its pairs, or one empty string if empty_ok. */
-static void rr__txt_at(dns_build *b, const uint8_t *owner, size_t olen, const dns_member *m,
-                       bool empty_ok)
+static void rr__txt_at(dns_build *b, const rr_owner *o, const dns_member *m, bool empty_ok)
 {
     static const uint8_t empty[1] = {0};
     if (m->txtlen == 0 && !empty_ok)
         return;
-    size_t at = dns__b_rr_begin(b, owner, olen, DNS_T_TXT, rr__ttl(b));
+    size_t at = rr__begin(b, o, DNS_T_TXT);
     if (m->txtlen)
         dns__b_bytes(b, m->txt, m->txtlen);
     else
@@ -177,9 +212,8 @@ static void rr__txt_at(dns_build *b, const uint8_t *owner, size_t olen, const dn
 
 void dns__rr_txt(dns_build *b, const dns_member *m, bool empty_ok)
 {
-    size_t qlen;
-    const uint8_t *qn = rr__qname(b, &qlen);
-    rr__txt_at(b, qn, qlen, m, empty_ok);
+    rr_owner q = rr__qowner(b);
+    rr__txt_at(b, &q, m, empty_ok);
 }
 
 int dns__instance_name(const dns_build *b, const dns_member *m, uint8_t *out)
@@ -193,21 +227,23 @@ int dns__instance_name(const dns_build *b, const dns_member *m, uint8_t *out)
     return (int)(pos + b->q->namelen);
 }
 
-/* SRV, TXT and address of one DNS-SD instance, as additional RRsets. */
+/* SRV, TXT and address of one DNS-SD instance, as additional RRsets; the
+ * instance name is at offset inst_at (0: nowhere yet). */
 static void rr__instance_extra(dns_build *b, const dns_member *m, const uint8_t *svc,
-                               size_t svclen)
+                               size_t svclen, size_t inst_at)
 {
     uint8_t inst[DNS_MAXNAME];
     int ilen = dns__instance_name(b, m, inst);
     if (ilen < 0)
         return;
+    rr_owner o = {.name = inst, .len = (size_t)ilen, .at = inst_at};
     dns__b_set_begin(b);
-    rr__srv_at(b, inst, (size_t)ilen, m, svc, svclen);
+    size_t target_at = rr__srv_at(b, &o, m, svc, svclen);
     dns__b_set_end(b);
     dns__b_set_begin(b);
-    rr__txt_at(b, inst, (size_t)ilen, m, true);
+    rr__txt_at(b, &o, m, true);
     dns__b_set_end(b);
-    rr__glue(b, m, svc, svclen);
+    rr__glue(b, m, svc, svclen, target_at);
 }
 
 size_t dns__rr_browse(dns_build *b, const dns_mset *set, const uint8_t *svc, size_t svclen)
@@ -216,16 +252,16 @@ size_t dns__rr_browse(dns_build *b, const dns_mset *set, const uint8_t *svc, siz
     size_t n = 0;
     for (size_t i = 0; i < set->n; i++) {
         int ilen = dns__instance_name(b, &set->m[i], inst);
-        if (ilen >= 0) {
-            dns__rr_ptr(b, inst, (size_t)ilen);
-            n++;
-        }
+        size_t at = ilen >= 0 ? dns__rr_ptr(b, inst, (size_t)ilen) : 0;
+        if (i < DNS_MAXCUTS)
+            b->name_at[i] = (uint32_t)at;
+        n += ilen >= 0;
     }
     if (n == 0 || b->err)
         return n;
     dns__b_section(b, 2);
     for (size_t i = 0; i < set->n; i++)
-        rr__instance_extra(b, &set->m[i], svc, svclen);
+        rr__instance_extra(b, &set->m[i], svc, svclen, rr__name_at(b, i));
     return n;
 }
 
@@ -261,7 +297,9 @@ void dns__rr_soa(dns_build *b, uint32_t ttl)
     size_t at = dns__b_rr_begin(b, z->apex, z->apexlen, DNS_T_SOA, ttl);
     dns__b_name(b, mname, mlen, true);
     dns__b_name(b, rname, rlen, true);
-    dns__b_u32(b, (uint32_t)reg_subtree_zxid(z->reg, z->root));
+    if (!b->err)
+        b->serial_off = b->len; /* dns__emit writes the serial of the moment */
+    dns__b_u32(b, dns__serial(b->z));
     dns__b_u32(b, SOA_REFRESH);
     dns__b_u32(b, SOA_RETRY);
     dns__b_u32(b, SOA_EXPIRE);
@@ -279,13 +317,13 @@ void dns__rr_hinfo(dns_build *b)
     dns__b_rr_end(b, at);
 }
 
-void dns__rr_ptr(dns_build *b, const uint8_t *target, size_t tlen)
+size_t dns__rr_ptr(dns_build *b, const uint8_t *target, size_t tlen)
 {
-    size_t qlen;
-    const uint8_t *qn = rr__qname(b, &qlen);
-    size_t at = dns__b_rr_begin(b, qn, qlen, DNS_T_PTR, rr__ttl(b));
+    rr_owner q = rr__qowner(b);
+    size_t at = rr__begin(b, &q, DNS_T_PTR), target_at = b->len;
     dns__b_name(b, target, tlen, true);
     dns__b_rr_end(b, at);
+    return b->err ? 0 : target_at;
 }
 
 void dns__rr_ns(dns_build *b, bool glue)

@@ -10,10 +10,15 @@
  * hot path can later drop trailing additional RRsets to fit a small UDP
  * size without ever cutting an RRset in two.
  *
- * Compression: a name is compressed only against suffixes of the question
- * name. Nothing ever points into the answer section, which is what lets the
- * hot path rotate the answer records by moving bytes. SRV targets are never
- * compressed (RFC 2782).
+ * Compression: a name is compressed against suffixes of the question name.
+ * An owner that repeats a whole name written before it (the A record of an
+ * SRV target in the additional section, the SRV and TXT of a DNS-SD
+ * instance) is a pointer to that name (RFC 1035 section 4.1.4), which may
+ * be an SRV target: RFC 2782 forbids compressing the target, not pointing
+ * at it. Nothing ever points into a rotated answer (address lists), which
+ * is what lets the hot path rotate the answer records by moving bytes;
+ * every pointer points backwards, so cutting trailing additional RRsets
+ * never leaves one dangling. SRV targets are never compressed.
  *
  * Rotation: the records of a rotated answer RRset are marked with their
  * weight and priority; the template gets a schedule of rotation starts, a
@@ -41,6 +46,8 @@ void dns__build_init(dns_build *b, dns_zone *z, const dns_question *q)
     memset(b->count, 0, sizeof(b->count));
     b->rcode = DNS_R_NOERROR;
     b->dep = DNS_DEP_ZONE;
+    b->dep2 = DNS_DEP_NONE;
+    b->serial_off = 0;
     b->ar_full = false;
     b->ncut = 0;
     b->nrot = 0;
@@ -110,16 +117,27 @@ void dns__b_name(dns_build *b, const uint8_t *name, size_t len, bool compress)
     dns__b_bytes(b, name, len);
 }
 
-size_t dns__b_rr_begin(dns_build *b, const uint8_t *owner, size_t olen, unsigned type,
-                       uint32_t ttl)
+static size_t wire__rr_rest(dns_build *b, unsigned type, uint32_t ttl)
 {
-    dns__b_name(b, owner, olen, true);
     dns__b_u16(b, type);
     dns__b_u16(b, DNS_C_IN);
     dns__b_u32(b, ttl);
     size_t at = b->len;
     dns__b_u16(b, 0);
     return at;
+}
+
+size_t dns__b_rr_begin(dns_build *b, const uint8_t *owner, size_t olen, unsigned type,
+                       uint32_t ttl)
+{
+    dns__b_name(b, owner, olen, true);
+    return wire__rr_rest(b, type, ttl);
+}
+
+size_t dns__b_rr_begin_at(dns_build *b, size_t at, unsigned type, uint32_t ttl)
+{
+    dns__b_u16(b, 0xc000u | (unsigned)at);
+    return wire__rr_rest(b, type, ttl);
 }
 
 void dns__b_rr_end(dns_build *b, size_t rdlen_at)
@@ -246,24 +264,28 @@ static void wire__header(dns_build *b)
     dns__put16(h + 10, b->count[2]);
 }
 
-static dns_tmpl *wire__alloc(dns_build *b, size_t nsched, size_t *bytes)
+static size_t wire__align4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
+
+/* The block: header, wire, rot_off, sched, cut. */
+static dns_tmpl *wire__alloc(dns_build *b, size_t nsched)
 {
     size_t nrot = b->nrot >= 2 ? b->nrot : 0;
-    size_t sz = sizeof(dns_tmpl) + b->ncut * sizeof(dns_cut) +
-                (nrot ? (nrot + 1) * sizeof(uint32_t) : 0) + nsched * sizeof(uint16_t) +
-                b->len;
+    size_t rot = wire__align4(sizeof(dns_tmpl) + b->len);
+    size_t sched = rot + (nrot ? (nrot + 1) * sizeof(uint32_t) : 0);
+    size_t cut = wire__align4(sched + nsched * sizeof(uint16_t));
+    size_t sz = cut + b->ncut * sizeof(dns_cut);
     dns_tmpl *t = calloc(1, sz);
     if (t == NULL)
         return NULL;
-    uint8_t *p = (uint8_t *)(t + 1);
-    t->cut = (dns_cut *)p;
-    p += b->ncut * sizeof(dns_cut);
-    t->rot_off = nrot ? (uint32_t *)p : NULL;
-    p += nrot ? (nrot + 1) * sizeof(uint32_t) : 0;
-    t->sched = (uint16_t *)p;
-    p += nsched * sizeof(uint16_t);
-    t->wire = p;
-    *bytes = sz;
+    uint8_t *p = (uint8_t *)t;
+    t->wire = p + sizeof(dns_tmpl);
+    t->rot_off = nrot ? (uint32_t *)(void *)(p + rot) : NULL;
+    t->sched = (uint16_t *)(void *)(p + sched);
+    t->cut = (dns_cut *)(void *)(p + cut);
+    t->bytes = sz;
     return t;
 }
 
@@ -283,6 +305,7 @@ static void wire__shrink_to_question(dns_build *b)
     memset(b->count, 0, sizeof(b->count));
     b->ncut = 1;
     b->nrot = 0;
+    b->serial_off = 0;
 }
 
 /* Copies the built message into t. */
@@ -295,9 +318,10 @@ static void wire__fill(const dns_build *b, dns_tmpl *t, bool too_big, size_t nsc
     memcpy(t->cut, b->cut, b->ncut * sizeof(dns_cut));
     t->too_big = too_big;
     t->nsched = (uint16_t)nsched;
+    t->serial_off = (uint32_t)b->serial_off;
 }
 
-dns_tmpl *dns__build_finish(dns_build *b, size_t *bytes)
+dns_tmpl *dns__build_finish(dns_build *b)
 {
     if (b->err == -ENOMEM)
         return NULL;
@@ -313,7 +337,7 @@ dns_tmpl *dns__build_finish(dns_build *b, size_t *bytes)
             return NULL;
         nsched = sched__slots(b, slots);
     }
-    dns_tmpl *t = wire__alloc(b, nsched, bytes);
+    dns_tmpl *t = wire__alloc(b, nsched);
     if (t != NULL) {
         wire__fill(b, t, too_big, nsched);
         if (nsched && wire__rotation(b, t, slots) < 0) {

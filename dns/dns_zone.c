@@ -9,12 +9,28 @@
  * looks at the registry (dns_resolve.c) and builds a template.
  *
  * Freshness: dns_zone_invalidate(path), called from the registry's
- * on_change hook inside reg_commit, bumps two generation counters: the
- * zone's (every change under the root moves the SOA serial, so negative and
- * apex answers depend on it) and the group bucket of the path's first
- * component under the root (positive answers within a group depend on it).
- * Templates built under an older generation are stale from that moment, so
- * the very next query after a commit is answered from the new tree.
+ * on_change hook inside reg_commit, bumps generation counters, and a
+ * template is valid while the generations of its two dependencies (their
+ * sum) have not moved, so the very next query after a commit is answered
+ * from the new tree. A change of <root>/g/m/... bumps
+ *   - the zone's generation: the apex and the DNS-SD list of services;
+ *   - the bucket of group g: every answer about g as a whole (its A, AAAA
+ *     and SRV lists, DNS-SD browsing, _leader) and names one label below
+ *     the apex;
+ *   - the bucket of the pair (g, m): names two or more labels below the
+ *     apex ("m.g.zk.", "x.m.g.zk."), found or not;
+ *   - when the path is <root>/g itself, DNS_DEP_GROUPS, on which those
+ *     names depend as well: which node "g" a name resolves to
+ *     (case-insensitive) changes only then.
+ * So a new member of g rebuilds g's lists, not the answers for the other
+ * members of g nor those of other groups. A change of the root itself
+ * drops everything. Buckets are hashes: two names may share one, which
+ * only costs a rebuild.
+ *
+ * The SOA serial (the newest zxid under the root) is not part of any
+ * template: it is patched into the output (dns__emit), so that negative
+ * answers, which carry the SOA, depend on their name's bucket like
+ * positive ones and not on every change in the zone.
  *
  * Rcodes decided before the cache: FORMERR (malformed), NOTIMP (opcode),
  * BADVERS (EDNS version > 0), REFUSED (class other than IN). After a miss:
@@ -38,12 +54,41 @@ void dns_config_default(dns_config *cfg)
     cfg->max_udp = 1232;
 }
 
+#define FNV32_OFFSET 2166136261u
+#define FNV32_PRIME 16777619u
+
+static uint32_t zone__fnv(uint32_t h, const uint8_t *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ dns__lower(s[i])) * FNV32_PRIME;
+    return h;
+}
+
+static uint16_t zone__fold(uint32_t h)
+{
+    return (uint16_t)((h ^ (h >> 16)) & (DNS_NBUCKETS - 1));
+}
+
 uint16_t dns__bucket(const uint8_t *label, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ dns__lower(label[i])) * 16777619u;
-    return (uint16_t)((h ^ (h >> 16)) & (DNS_NBUCKETS - 1));
+    return zone__fold(zone__fnv(FNV32_OFFSET, label, len));
+}
+
+uint16_t dns__member_bucket(const uint8_t *group, size_t glen, const uint8_t *member,
+                            size_t mlen)
+{
+    uint32_t h = zone__fnv(FNV32_OFFSET, group, glen);
+    h = (h ^ '/') * FNV32_PRIME; /* no component holds a '/' */
+    return zone__fold(zone__fnv(h, member, mlen));
+}
+
+uint32_t dns__serial(dns_zone *z)
+{
+    if (z->serial_gen != z->gen[DNS_DEP_ZONE] + 1) {
+        z->serial = (uint32_t)reg_subtree_zxid(z->reg, z->root);
+        z->serial_gen = z->gen[DNS_DEP_ZONE] + 1;
+    }
+    return z->serial;
 }
 
 const reg_node *dns__root_node(const dns_zone *z)
@@ -121,18 +166,27 @@ void dns_zone_invalidate(dns_zone *z, const char *path)
     size_t rl = strcmp(z->root, "/") == 0 ? 0 : strlen(z->root);
     if (strncmp(path, z->root, rl) != 0 || (path[rl] != '\0' && path[rl] != '/'))
         return; /* outside the root */
+    const uint8_t *g = (const uint8_t *)path + rl + (path[rl] == '/');
+    size_t glen = strcspn((const char *)g, "/");
+    if (glen == 0) { /* the root itself */
+        dns_zone_invalidate_all(z);
+        return;
+    }
     z->gen[DNS_DEP_ZONE]++;
-    const char *c = path + rl + (path[rl] == '/');
-    size_t clen = strcspn(c, "/");
-    if (clen > 0)
-        z->gen[dns__bucket((const uint8_t *)c, clen)]++;
+    z->gen[dns__bucket(g, glen)]++;
+    if (g[glen] == '\0') {
+        z->gen[DNS_DEP_GROUPS]++;
+        return;
+    }
+    const uint8_t *m = g + glen + 1;
+    z->gen[dns__member_bucket(g, glen, m, strcspn((const char *)m, "/"))]++;
 }
 
 void dns_zone_invalidate_all(dns_zone *z)
 {
     if (z == NULL)
         return;
-    for (size_t i = 0; i <= DNS_DEP_ZONE; i++)
+    for (size_t i = 0; i < DNS_NGEN; i++)
         z->gen[i]++;
 }
 
@@ -191,17 +245,16 @@ static unsigned zone__kind(const dns_build *b)
 static dns_tmpl *zone__fill(dns_zone *z, const dns_question *pq, dns_tmpl **owned)
 {
     dns_build *b = z->build;
-    size_t bytes = 0;
     *owned = NULL;
     dns__build_init(b, z, pq);
     if (dns__resolve(b) < 0)
         return NULL;
     unsigned kind = zone__kind(b);
-    dns_tmpl *t = dns__build_finish(b, &bytes);
+    dns_tmpl *t = dns__build_finish(b);
     if (t == NULL)
         return NULL;
     t->kind = (uint8_t)kind;
-    if (dns__cache_put(z, pq, t, b->dep, bytes) < 0)
+    if (dns__cache_put(z, pq, t, b->dep, b->dep2) < 0)
         *owned = t; /* not cached: the caller frees it after use */
     return t;
 }

@@ -2,7 +2,9 @@
 SPEC section 4 through a real daemon, and forwarding to a fake upstream."""
 import json
 import socket
+import select
 import struct
+import time
 
 import dns.edns
 import dns.flags
@@ -14,7 +16,7 @@ import pycares
 import pytest
 
 from fakeupstream import FakeUpstream
-from zkharness import Client, Daemon, cares_query, dns_query
+from zkharness import Client, Daemon, cares_query, dns_query, udp_raw
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +209,104 @@ def test_forward_big_answer_truncated_for_udp_whole_over_tcp(fwd):
     assert r.flags & dns.flags.TC
     r = dns_query(fwd.dns_port, "big.example.", "A", tcp=True)
     assert len(rrs(r, dns.rdatatype.A)) == 100
+
+
+# ---- cached answers and freshness ------------------------------------------------
+
+def soa_serial(msg):
+    return [rr.serial for rrset in msg.authority for rr in rrset
+            if rrset.rdtype == dns.rdatatype.SOA][0]
+
+
+def test_fresh_after_ok_with_everything_cached(zk):
+    """Every name a REGISTER can change is asked (and cached) before it; the
+    first query after the OK must list the new member, the answers for the
+    other members stay right, and negative answers elsewhere carry the new
+    SOA serial although they were not rebuilt."""
+    held = [Client(zk.sock) for _ in range(3)]
+    for i, c in enumerate(held):
+        assert c.cmd("REGISTER fresh 10.3.0.%d 80 id=h%d" % (i + 1, i)).startswith("OK ")
+    assert zk.client.cmd("REGISTER other 10.3.1.1 80 id=o").startswith("OK ")
+    for rnd in range(20):
+        nid, addr = "n%d" % rnd, "10.3.2.%d" % (rnd + 1)
+        # ask everything first, so that every answer below is a cached one
+        assert dns_query(zk.dns_port, nid + ".fresh.zk.", "A").rcode() == dns.rcode.NXDOMAIN
+        before = soa_serial(dns_query(zk.dns_port, "nx.other.zk.", "A"))
+        for name, t in (("fresh.zk.", "A"), ("_fresh._tcp.zk.", "SRV"), ("h0.fresh.zk.", "A")):
+            dns_query(zk.dns_port, name, t)
+        c = Client(zk.sock)
+        assert c.cmd("REGISTER fresh %s 80 id=%s" % (addr, nid)).startswith("OK ")
+        a = sorted(x.address for x in rrs(dns_query(zk.dns_port, "fresh.zk.", "A"),
+                                          dns.rdatatype.A))
+        assert a == sorted(["10.3.0.1", "10.3.0.2", "10.3.0.3", addr]), (rnd, a)
+        srv = dns_query(zk.dns_port, "_fresh._tcp.zk.", "SRV")
+        assert nid + ".fresh.zk." in [x.target.to_text() for x in rrs(srv, dns.rdatatype.SRV)]
+        assert [x.address for x in rrs(dns_query(zk.dns_port, nid + ".fresh.zk.", "A"),
+                                       dns.rdatatype.A)] == [addr]
+        assert [x.address for x in rrs(dns_query(zk.dns_port, "h0.fresh.zk.", "A"),
+                                       dns.rdatatype.A)] == ["10.3.0.1"]
+        nx = dns_query(zk.dns_port, "nx.other.zk.", "A")
+        assert nx.rcode() == dns.rcode.NXDOMAIN and soa_serial(nx) > before
+        c.close()
+        # a close has no reply: the member goes when the daemon sees the EOF
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            r = dns_query(zk.dns_port, nid + ".fresh.zk.", "A")
+            if r.rcode() == dns.rcode.NXDOMAIN:
+                break
+            time.sleep(0.01)
+        assert r.rcode() == dns.rcode.NXDOMAIN
+        a = [x.address for x in rrs(dns_query(zk.dns_port, "fresh.zk.", "A"), dns.rdatatype.A)]
+        assert addr not in a and len(a) == 3
+    for c in held:
+        c.close()
+
+
+def test_udp_burst_each_answer_to_its_asker(zk):
+    """Queries sent back to back from two sockets reach the daemon in batches;
+    each answer goes to the socket that asked, with its ID and question."""
+    assert zk.client.cmd("REGISTER burst 10.3.3.1 80 id=b1").startswith("OK ")
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+    names = ["burst.zk.", "b1.burst.zk.", "nope.burst.zk.", "zk."]
+    sent = {}
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.settimeout(5)
+    for i in range(100):
+        q = dns.message.make_query(names[i % 4], "SOA" if i % 4 == 3 else "A")
+        q.id = 1000 + i
+        sent[q.id] = (i % 2, q)
+        socks[i % 2].sendto(q.to_wire(), ("127.0.0.1", zk.dns_port))
+    deadline = time.time() + 10
+    while sent and time.time() < deadline:
+        ready, _, _ = select.select(socks, [], [], 1.0)
+        for s in ready:
+            r = dns.message.from_wire(s.recv(4096))
+            who, q = sent.pop(r.id)
+            assert socks[who] is s and r.question == q.question
+    assert not sent, "%d queries without an answer" % len(sent)
+    for s in socks:
+        s.close()
+
+
+def test_srv_glue_owners_compressed(zk):
+    """The A records of SRV targets point at the targets (RFC 1035 4.1.4):
+    16 bytes each. dnspython and c-ares read them back."""
+    conns = [Client(zk.sock) for _ in range(10)]
+    for i, c in enumerate(conns):
+        assert c.cmd("REGISTER cmp 10.4.1.%d %d id=m%d" % (i + 1, 8000 + i, i)).startswith("OK ")
+    q = dns.message.make_query("_cmp._tcp.zk.", "SRV", use_edns=0, payload=1232)
+    wire = udp_raw(zk.dns_port, q.to_wire())
+    # header, question, 10 SRV with targets "mN.cmp.zk." (11 bytes), 10 A, OPT
+    assert len(wire) == 12 + (14 + 4) + 10 * (2 + 10 + 6 + 11) + 10 * (2 + 10 + 4) + 11
+    r = dns.message.from_wire(wire)
+    targets = {x.target.to_text(): x.port for x in rrs(r, dns.rdatatype.SRV)}
+    glue = {rrset.name.to_text(): [x.address for x in rrset] for rrset in r.additional
+            if rrset.rdtype == dns.rdatatype.A}
+    assert sorted(targets) == sorted(glue) == sorted("m%d.cmp.zk." % i for i in range(10))
+    for i in range(10):
+        assert glue["m%d.cmp.zk." % i] == ["10.4.1.%d" % (i + 1)]
+    res, err = cares_query(zk.dns_port, "_cmp._tcp.zk", pycares.QUERY_TYPE_SRV)
+    assert err is None and sorted(x.host for x in res) == sorted(t[:-1] for t in targets)
+    for c in conns:
+        c.close()

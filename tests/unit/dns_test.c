@@ -694,6 +694,234 @@ static void test_freshness_session(void **state)
     expect_nxdomain("e1.eph.zk.", LDNS_RR_TYPE_A);
 }
 
+/* ---- what a change invalidates ------------------------------------------------------ */
+
+static dns_stats stats(void)
+{
+    dns_stats st;
+    dns_zone_stats(F->zone, &st);
+    return st;
+}
+
+/* Asks name/type; true when the answer came from the cache. */
+static bool cached(const char *name, ldns_rr_type type)
+{
+    uint64_t hits = stats().cache_hits;
+    ldns_pkt *r = ask(name, type);
+    assert_non_null(r);
+    ldns_pkt_free(r);
+    return stats().cache_hits == hits + 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The answer's records of type as text, sorted (rotation-proof). */
+static char *sorted_answer(const char *name, ldns_rr_type type)
+{
+    static char out[1 << 16];
+    ldns_pkt *r = ask(name, type);
+    expect_rcode(r, LDNS_RCODE_NOERROR);
+    char *text = strdup(answer_text(r, type)), *words[4096], *save = NULL;
+    size_t n = 0;
+    for (char *w = strtok_r(text, " ", &save); w && n < 4096; w = strtok_r(NULL, " ", &save))
+        words[n++] = w;
+    qsort(words, n, sizeof(*words), cmp_str);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? " " : "", words[i]);
+    free(text);
+    ldns_pkt_free(r);
+    return out;
+}
+
+/* A new member of web rebuilds web's lists, nothing else: not the other
+ * members' answers, not names that do not exist, not other groups. */
+static void test_invalidate_scope(void **state)
+{
+    (void)state;
+    member("web", "m1", "10.0.0.1", 80);
+    member("web", "m2", "10.0.0.2", 80);
+    member("db", "d1", "10.0.1.1", 5432);
+    const char *names[] = {"web.zk.", "_web._tcp.zk.", "m1.web.zk.", "nx.web.zk.",
+                           "x.m1.web.zk.", "db.zk.", "d1.db.zk.", "missing.zk.",
+                           "nx.db.zk."};
+    ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_SRV, LDNS_RR_TYPE_A, LDNS_RR_TYPE_A,
+                            LDNS_RR_TYPE_A, LDNS_RR_TYPE_A, LDNS_RR_TYPE_A, LDNS_RR_TYPE_A,
+                            LDNS_RR_TYPE_A};
+    for (size_t i = 0; i < 9; i++)
+        assert_false(cached(names[i], types[i]));
+    member("web", "m3", "10.0.0.3", 80);
+    assert_false(cached("web.zk.", LDNS_RR_TYPE_A));
+    assert_false(cached("_web._tcp.zk.", LDNS_RR_TYPE_SRV));
+    for (size_t i = 2; i < 9; i++)
+        assert_true(cached(names[i], types[i]));
+    assert_string_equal(sorted_answer("web.zk.", LDNS_RR_TYPE_A), "10.0.0.1 10.0.0.2 10.0.0.3");
+    expect_answer("m3.web.zk.", LDNS_RR_TYPE_A, "10.0.0.3");
+    /* and what did change is seen at once: a name that did not exist ... */
+    member("web", "nx", "10.0.0.9", 80);
+    expect_answer("nx.web.zk.", LDNS_RR_TYPE_A, "10.0.0.9");
+    /* ... one below a member, the member itself changed or gone */
+    put("/services/web/m1/x", "10.0.0.10");
+    expect_answer("x.m1.web.zk.", LDNS_RR_TYPE_A, "10.0.0.10");
+    set("/services/web/m1", "10.0.0.11:80");
+    expect_answer("m1.web.zk.", LDNS_RR_TYPE_A, "10.0.0.11");
+    del("/services/web/m1/x");
+    del("/services/web/m1");
+    expect_nxdomain("m1.web.zk.", LDNS_RR_TYPE_A);
+    expect_nxdomain("x.m1.web.zk.", LDNS_RR_TYPE_A);
+    /* a change of the root itself drops everything */
+    assert_true(cached("d1.db.zk.", LDNS_RR_TYPE_A));
+    set("/services", "x");
+    assert_false(cached("d1.db.zk.", LDNS_RR_TYPE_A));
+}
+
+/* Negative answers carry the SOA, whose serial moves with every change;
+ * it is patched into the cached answer, which stays cached. */
+static void test_serial_patched(void **state)
+{
+    (void)state;
+    put("/services/web/a", "10.0.0.1");
+    put("/services/other/a", "10.0.0.2");
+    assert_false(cached("missing.zk.", LDNS_RR_TYPE_A));
+    assert_false(cached("a.web.zk.", LDNS_RR_TYPE_TXT)); /* NODATA */
+    put("/services/other/b", "10.0.0.2"); /* a group node made or gone would count */
+    uint32_t now = (uint32_t)reg_subtree_zxid(F->reg, "/services");
+    const char *names[] = {"missing.zk.", "a.web.zk."};
+    ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_TXT};
+    for (int i = 0; i < 2; i++) {
+        uint64_t hits = stats().cache_hits;
+        ldns_pkt *r = ask(names[i], types[i]);
+        assert_int_equal(stats().cache_hits, hits + 1);
+        ldns_rr *soa = ldns_rr_list_rr(ldns_pkt_authority(r), 0);
+        assert_int_equal(ldns_rdf2native_int32(ldns_rr_rdf(soa, 2)), now);
+        ldns_pkt_free(r);
+    }
+    /* the apex SOA too, over UDP and TCP */
+    put("/services/other/c", "10.0.0.3");
+    now = (uint32_t)reg_subtree_zxid(F->reg, "/services");
+    for (int tcp = 0; tcp < 2; tcp++) {
+        qopt o = {.tcp = tcp};
+        ldns_pkt *r = askq("zk.", LDNS_RR_TYPE_SOA, &o);
+        ldns_rr *soa = ldns_rr_list_rr(ldns_pkt_answer(r), 0);
+        assert_int_equal(ldns_rdf2native_int32(ldns_rr_rdf(soa, 2)), now);
+        ldns_pkt_free(r);
+    }
+}
+
+/* Names resolve case-insensitively, an exact (lowercase) name first: a new
+ * group node "svc" takes "m3.svc.zk." away from "Svc", although nothing
+ * changed under (svc, m3). */
+static void test_icase_group_exact_wins(void **state)
+{
+    (void)state;
+    put("/services/Svc/m3", "10.0.0.3");
+    expect_answer("m3.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.3");
+    expect_nxdomain("m4.svc.zk.", LDNS_RR_TYPE_A);
+    put("/services/svc", "");
+    expect_nxdomain("m3.svc.zk.", LDNS_RR_TYPE_A);
+    put("/services/svc/m4", "10.0.0.4");
+    expect_answer("m4.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.4");
+    del("/services/svc/m4");
+    del("/services/svc");
+    expect_answer("m3.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.3");
+    expect_nxdomain("m4.svc.zk.", LDNS_RR_TYPE_A);
+    /* the same one level down */
+    put("/services/Svc/M5", "10.0.0.5");
+    expect_answer("m5.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.5");
+    put("/services/Svc/m5", "10.0.0.55");
+    expect_answer("m5.svc.zk.", LDNS_RR_TYPE_A, "10.0.0.55");
+}
+
+/* A change of one member re-parses that member only; every other member
+ * of the group moves over from the previous list. */
+static void test_group_incremental(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 10; i++) {
+        char id[8], addr[32];
+        snprintf(id, sizeof(id), "m%d", i);
+        snprintf(addr, sizeof(addr), "10.1.0.%d", i);
+        member("inc", id, addr, 80);
+    }
+    const char *all = "10.1.0.0 10.1.0.1 10.1.0.2 10.1.0.3 10.1.0.4 10.1.0.5 10.1.0.6 "
+                      "10.1.0.7 10.1.0.8 10.1.0.9";
+    uint64_t p = stats().member_parses;
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A), all);
+    assert_int_equal(stats().member_parses - p, 10);
+    set("/services/inc/m3", "10.1.0.33:80");
+    p = stats().member_parses;
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A),
+                        "10.1.0.0 10.1.0.1 10.1.0.2 10.1.0.33 10.1.0.4 10.1.0.5 10.1.0.6 "
+                        "10.1.0.7 10.1.0.8 10.1.0.9");
+    assert_int_equal(stats().member_parses - p, 1);
+    del("/services/inc/m4");
+    del("/services/inc/m0");
+    p = stats().member_parses;
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A),
+                        "10.1.0.1 10.1.0.2 10.1.0.33 10.1.0.5 10.1.0.6 10.1.0.7 10.1.0.8 "
+                        "10.1.0.9");
+    assert_int_equal(stats().member_parses - p, 0);
+    member("inc", "m4", "10.1.0.44", 80); /* the same name again: a new node */
+    set("/services/inc/m5", "not a record");
+    member("inc", "m55", "10.1.0.55", 80);
+    p = stats().member_parses;
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A),
+                        "10.1.0.1 10.1.0.2 10.1.0.33 10.1.0.44 10.1.0.55 10.1.0.6 10.1.0.7 "
+                        "10.1.0.8 10.1.0.9");
+    assert_int_equal(stats().member_parses - p, 3);
+    /* the other lists of the group use the same members */
+    p = stats().member_parses;
+    ldns_pkt *r = ask("_inc._tcp.zk.", LDNS_RR_TYPE_SRV);
+    assert_int_equal(ldns_pkt_ancount(r), 9);
+    ldns_pkt_free(r);
+    expect_answer("_leader.inc.zk.", LDNS_RR_TYPE_A, "10.1.0.1");
+    assert_int_equal(stats().member_parses - p, 0);
+    /* a group deleted and made again with the same names */
+    for (int i = 1; i <= 9; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/services/inc/m%d", i);
+        if (i != 5)
+            del(path);
+    }
+    del("/services/inc/m5");
+    del("/services/inc/m55");
+    del("/services/inc");
+    member("inc", "m1", "10.1.1.1", 80);
+    assert_string_equal(sorted_answer("inc.zk.", LDNS_RR_TYPE_A), "10.1.1.1");
+}
+
+/* Many groups keep their member lists side by side. */
+static void test_many_groups(void **state)
+{
+    (void)state;
+    char name[64], addr[32];
+    for (int g = 0; g < 200; g++) {
+        snprintf(name, sizeof(name), "g%03d", g);
+        snprintf(addr, sizeof(addr), "10.2.%d.1", g);
+        member(name, "a", addr, 80);
+        snprintf(addr, sizeof(addr), "10.2.%d.2", g);
+        member(name, "b", addr, 81);
+    }
+    uint64_t p = stats().member_parses;
+    for (int g = 0; g < 200; g++) {
+        snprintf(name, sizeof(name), "g%03d.zk.", g);
+        ldns_pkt *r = ask(name, LDNS_RR_TYPE_A);
+        assert_int_equal(ldns_pkt_ancount(r), 2);
+        ldns_pkt_free(r);
+    }
+    assert_int_equal(stats().member_parses - p, 400);
+    for (int g = 0; g < 200; g++) {
+        snprintf(name, sizeof(name), "_g%03d._tcp.zk.", g);
+        ldns_pkt *r = ask(name, LDNS_RR_TYPE_SRV);
+        assert_int_equal(ldns_pkt_ancount(r), 2);
+        ldns_pkt_free(r);
+    }
+    assert_int_equal(stats().member_parses - p, 400);
+}
+
 /* ---- EDNS, truncation, TCP --------------------------------------------------------------- */
 
 static void many_members(const char *group, int n)
@@ -750,6 +978,154 @@ static void test_truncation_max_udp(void **state)
     ldns_pkt *r = askq("big.zk.", LDNS_RR_TYPE_A, &o);
     assert_true(ldns_pkt_tc(r)); /* capped by max_udp 1232 */
     assert_true(F->out_len <= 1232);
+    ldns_pkt_free(r);
+}
+
+/* Thousands of names: the table grows (rehashing what it holds), every
+ * name keeps its own answer and comes from the cache the second time. */
+static void test_cache_many_names(void **state)
+{
+    (void)state;
+    member("web", "m1", "10.0.0.1", 80);
+    char name[64];
+    for (int round = 0; round < 2; round++) {
+        uint64_t hits = stats().cache_hits;
+        for (int i = 0; i < 3000; i++) {
+            if (i % 3)
+                snprintf(name, sizeof(name), "n%d.web.zk.", i);
+            else
+                snprintf(name, sizeof(name), "m1.web.zk.");
+            ldns_pkt *r = ask(name, LDNS_RR_TYPE_A);
+            expect_rcode(r, i % 3 ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
+            char *qn = rdf_str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(r), 0)));
+            assert_string_equal(qn, name);
+            free(qn);
+            ldns_pkt_free(r);
+        }
+        assert_int_equal(stats().cache_hits - hits, round ? 3000 : 999);
+    }
+}
+
+/* ---- name compression ---------------------------------------------------------------- */
+
+/* Every owner in the additional section of r is the target of an SRV record
+ * (in any section) of r, and each such target owns at most one A RRset.
+ * Returns how many address records there are. */
+static size_t glue_matches_targets(const ldns_pkt *r)
+{
+    const ldns_rr_list *ad = ldns_pkt_additional(r), *an = ldns_pkt_answer(r);
+    size_t addrs = 0;
+    for (size_t i = 0; ad && i < ldns_rr_list_rr_count(ad); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(ad, i);
+        ldns_rr_type t = ldns_rr_get_type(rr);
+        if (t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA)
+            continue;
+        addrs++;
+        bool found = false;
+        const ldns_rr_list *lists[2] = {an, ad};
+        for (int k = 0; k < 2 && !found; k++)
+            for (size_t j = 0; lists[k] && j < ldns_rr_list_rr_count(lists[k]); j++) {
+                ldns_rr *srv = ldns_rr_list_rr(lists[k], j);
+                if (ldns_rr_get_type(srv) == LDNS_RR_TYPE_SRV &&
+                    ldns_dname_compare(ldns_rr_rdf(srv, 3), ldns_rr_owner(rr)) == 0)
+                    found = true;
+            }
+        assert_true(found);
+    }
+    return addrs;
+}
+
+/* The A records of SRV targets are owned by a pointer to the target in the
+ * SRV record: 16 bytes each, the size NSD's compression gets to and less. */
+static void test_srv_glue_compressed(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 10; i++) {
+        char id[8], addr[32];
+        snprintf(id, sizeof(id), "m%d", i);
+        snprintf(addr, sizeof(addr), "10.0.1.%d", i + 1);
+        member("svc01", id, addr, 8000 + i);
+    }
+    qopt o = {.edns = true, .udp = 1232};
+    ldns_pkt *r = askq("_svc01._tcp.zk.", LDNS_RR_TYPE_SRV, &o);
+    expect_rcode(r, LDNS_RCODE_NOERROR);
+    assert_int_equal(ldns_pkt_ancount(r), 10);
+    assert_int_equal(glue_matches_targets(r), 10);
+    /* header, question, 10 SRV (owner pointer, fixed part, 6 + "mN.svc01.zk."),
+     * 10 A (pointer, fixed part, 4), OPT */
+    size_t question = 16 + 4, srv = 2 + 10 + 6 + 13, a = 2 + 10 + 4;
+    assert_int_equal(F->out_len, 12 + question + 10 * srv + 10 * a + 11);
+    /* the first A record's owner points at the first SRV target */
+    size_t first_a = 12 + question + 10 * srv;
+    size_t target0 = 12 + question + 2 + 10 + 6;
+    assert_int_equal(F->out[first_a], 0xc0 | (target0 >> 8));
+    assert_int_equal(F->out[first_a + 1], target0 & 0xff);
+    ldns_pkt_free(r);
+    /* the same set for one member, at its own name */
+    r = askq("m3.svc01.zk.", LDNS_RR_TYPE_SRV, &o);
+    assert_int_equal(glue_matches_targets(r), 1);
+    assert_int_equal(F->out_len, 12 + (13 + 4) + (2 + 10 + 6 + 13) + (2 + 10 + 4) + 11);
+    ldns_pkt_free(r);
+}
+
+/* Cut to fit a small UDP size, whole additional RRsets go and no pointer is
+ * left dangling; over TCP a list past 16 KiB (where pointers end) is whole. */
+static void test_srv_glue_cut(void **state)
+{
+    (void)state;
+    many_members("cut", 12); /* 12 SRV of 32 bytes, room for 6 of the A */
+    ldns_pkt *r = ask("_cut._tcp.zk.", LDNS_RR_TYPE_SRV); /* 512 bytes, no EDNS */
+    expect_rcode(r, LDNS_RCODE_NOERROR);
+    assert_false(ldns_pkt_tc(r));
+    assert_int_equal(ldns_pkt_ancount(r), 12);
+    size_t ar = ldns_pkt_arcount(r);
+    assert_int_equal(ar, 6);
+    assert_int_equal(glue_matches_targets(r), ar);
+    assert_true(F->out_len <= 512 && F->out_len + 16 > 512); /* one more would not fit */
+    ldns_pkt_free(r);
+    many_members("big", 600); /* targets from 19 KiB on: no pointer reaches them */
+    qopt t = {.tcp = true};
+    r = askq("_big._tcp.zk.", LDNS_RR_TYPE_SRV, &t);
+    assert_int_equal(ldns_pkt_ancount(r), 600);
+    assert_true(F->out_len > 0x4000 + 100 * 16);
+    assert_int_equal(glue_matches_targets(r), 600);
+    ldns_pkt_free(r);
+}
+
+/* DNS-SD browsing: the SRV and TXT of each instance are owned by a pointer
+ * to the instance name in its PTR record, its A by one to the SRV target. */
+static void test_dnssd_compressed(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 10; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/services/sd/i%d", i);
+        put(path, "{\"address\":\"10.6.0.1\",\"port\":80,\"payload\":{\"txt\":{\"k\":\"v\"}}}");
+    }
+    qopt o = {.edns = true, .udp = 4096};
+    ldns_pkt *r = askq("_sd._tcp.zk.", LDNS_RR_TYPE_PTR, &o);
+    assert_int_equal(ldns_pkt_ancount(r), 10);
+    assert_int_equal(ldns_pkt_arcount(r), 30); /* ldns does not count the OPT */
+    assert_int_equal(glue_matches_targets(r), 10);
+    /* PTR: pointer owner, fixed part, "iN" + pointer to the question;
+     * SRV: pointer, fixed, 6 + "iN.sd.zk."; TXT: pointer, fixed, "k=v";
+     * A: pointer, fixed, 4 */
+    size_t ptr = 2 + 10 + 3 + 2, srv = 2 + 10 + 6 + 10, txt = 2 + 10 + 4, a = 2 + 10 + 4;
+    assert_int_equal(F->out_len, 12 + (13 + 4) + 10 * (ptr + srv + txt + a) + 11);
+    const ldns_rr_list *ad = ldns_pkt_additional(r);
+    for (size_t i = 0; i < ldns_rr_list_rr_count(ad); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(ad, i);
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SRV && ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
+            continue;
+        char *own = rdf_str(ldns_rr_owner(rr));
+        assert_true(strncmp(own, "i", 1) == 0 && strstr(own, "._sd._tcp.zk.") != NULL);
+        free(own);
+    }
+    ldns_pkt_free(r);
+    r = ask("_sd._tcp.zk.", LDNS_RR_TYPE_PTR); /* 512: cut at whole RRsets */
+    assert_int_equal(ldns_pkt_ancount(r), 10);
+    assert_true(ldns_pkt_arcount(r) < 30);
+    glue_matches_targets(r);
     ldns_pkt_free(r);
 }
 
@@ -1198,8 +1574,14 @@ int main(void)
         T(test_dnssd),               T(test_apex),
         T(test_serial_moves),        T(test_any),
         T(test_freshness),           T(test_freshness_session),
+        T(test_invalidate_scope),    T(test_serial_patched),
+        T(test_icase_group_exact_wins), T(test_group_incremental),
+        T(test_many_groups),
         T(test_truncation),          T(test_truncation_max_udp),
         T(test_truncation_glue),     T(test_tcp_2000),
+        T(test_cache_many_names),
+        T(test_srv_glue_compressed), T(test_srv_glue_cut),
+        T(test_dnssd_compressed),
         T(test_too_big_for_tcp),     T(test_small_out_cap),
         T(test_invalidate_all),
         T(test_edns),                T(test_header_flags),

@@ -73,15 +73,19 @@ static void zt__conf(zk_conf *conf, const char *dir)
     conf->zk_max_session_timeout_ms = 1000;
 }
 
-static int zt__port(zkd *d)
+/* The port of the listener of kind (a TCP one: ZK or DNS over TCP). */
+static int zt__port(zkd *d, int kind)
 {
     for (zkd_listener *l = d->listeners; l; l = l->next) {
-        if (l->kind != ZKD_LISTEN_ZK)
+        if (l->kind != kind)
             continue;
-        struct sockaddr_in sa;
-        int len = sizeof(sa);
-        if (uv_tcp_getsockname(&l->h.tcp, (struct sockaddr *)&sa, &len) == 0)
-            return ntohs(sa.sin_port);
+        struct sockaddr_storage ss;
+        int len = sizeof(ss);
+        if (uv_tcp_getsockname(&l->h.tcp, (struct sockaddr *)&ss, &len) != 0)
+            continue;
+        if (ss.ss_family == AF_INET6)
+            return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     }
     return 0;
 }
@@ -137,7 +141,8 @@ void zt_run(zt *t, zt_setup setup, zt_scenario scenario)
         zt_fail(t, __LINE__, "zkd_init failed");
         zkd_stop(&d);
     } else {
-        t->port = zt__port(&d);
+        t->port = zt__port(&d, ZKD_LISTEN_ZK);
+        t->dns_port = zt__port(&d, ZKD_LISTEN_DNS_TCP); /* UDP has the same port */
         t->priv = &r;
         uv_async_init(&loop, &r.done, zt__on_done);
         r.done.data = &r;

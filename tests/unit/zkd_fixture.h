@@ -26,6 +26,7 @@ typedef void (*zt_setup)(zk_conf *conf);
 
 struct zt {
     int port;
+    int dns_port;    /* the first DNS listener's, when setup adds one */
     int failed_line;
     char failed_msg[512];
     void *priv;      /* the harness's */
