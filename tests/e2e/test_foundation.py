@@ -219,7 +219,10 @@ def test_crlf_accepted(zk):
 def test_overlong_line_closes_connection_keeps_earlier_work(zk):
     c = Client(zk.sock)
     assert c.cmd("CREATE /kept v") == "OK /kept"
-    c.send_raw(b"GET /" + b"a" * 200000 + b"\n")
+    try:
+        c.send_raw(b"GET /" + b"a" * 200000 + b"\n")
+    except BrokenPipeError:
+        pass  # the server may answer and close before it has read all of it
     assert c.reply().startswith("ERR BADARGUMENTS")
     assert c.closed_by_peer()
     other = Client(zk.sock)
