@@ -62,9 +62,11 @@ class Daemon:
             text = self.read_log()
             m = re.search(r"listening: dns udp\+tcp 127\.0\.0\.1:(\d+)", text)
             z = re.search(r"listening: zookeeper 127\.0\.0\.1:(\d+)", text)
-            if m and os.path.exists(self.sock):
+            # the listeners are logged in order client, dns, zookeeper: wait
+            # for the last, or zk_port could be read before it is known
+            if m and z and os.path.exists(self.sock):
                 self.dns_port = int(m.group(1))
-                self.zk_port = int(z.group(1)) if z else None
+                self.zk_port = int(z.group(1))
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError("daemon exited early:\n" + text)
