@@ -73,13 +73,16 @@ typedef struct zkd_flush {
 typedef struct zkd_pipeline {
     reg_t *reg;
     uv_loop_t *loop;
-    uv_idle_t idle;           /* no log: active while txns wait */
+    uv_idle_t idle;           /* active while txns wait: without a log all of
+                                 them, with one those durable but not yet
+                                 committed (a snapshot child is running) */
     uv_prepare_t prepare;     /* log: active while records wait for a batch */
     uv_timer_t retry;         /* disk full: retries refused session closes */
     zkd_pipe_entry *head, *tail;
     size_t queued;
     size_t max_batch;         /* no log: txns committed per loop turn */
     int closed;
+    bool draining;            /* drain(): commits are not spread over turns */
     /* the log stage */
     zkd_store *store;         /* NULL: no log */
     zkd_flush flush;

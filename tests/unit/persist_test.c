@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "persist_fixture.h"
 #include "snapfile.h"
@@ -435,6 +436,36 @@ static void test_sync_none(void **state)
     pf_done(&x);
 }
 
+/* While a snapshot child runs (its pages shared copy-on-write), a durable
+ * batch is committed a few txns per loop turn, so reads get in between;
+ * still all of it, in zxid order, and drain() commits the rest at once. */
+static void test_commits_spread_while_a_snapshot_child_runs(void **state)
+{
+    (void)state;
+    pf x;
+    pf_init(&x, false, 1);
+    assert_int_equal(pf_open(&x), 0);
+    x.n.s.child = getpid(); /* stands for a child: only its presence is read */
+    burst(&x, "s", 0, 40);
+    for (int i = 0; i < 10000 && pf_acked(&x) == 0; i++)
+        uv_run(&x.n.loop, UV_RUN_ONCE);
+    assert_int_equal(pf_acked(&x), 8);
+    assert_non_null(reg_lookup(x.n.reg, "/s7"));
+    assert_null(reg_lookup(x.n.reg, "/s8")); /* durable, not committed yet */
+    uv_run(&x.n.loop, UV_RUN_NOWAIT);
+    assert_int_equal(pf_acked(&x), 16);
+    zkd_pipeline_drain(&x.n.p); /* start-up/shutdown: everything now */
+    assert_int_equal(pf_acked(&x), 40);
+    for (size_t i = 1; i < x.nw; i++)
+        assert_true(x.w[i].zxid > x.w[i - 1].zxid);
+    burst(&x, "t", 0, 20);
+    x.n.s.child = 0; /* no child: a batch is committed in one turn */
+    for (int i = 0; i < 10000 && pf_acked(&x) == 40; i++)
+        uv_run(&x.n.loop, UV_RUN_ONCE);
+    assert_int_equal(pf_acked(&x), 60);
+    pf_done(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_damage_refuses_start),
         cmocka_unit_test(test_torn_tail_is_cut),
         cmocka_unit_test(test_sync_none),
+        cmocka_unit_test(test_commits_spread_while_a_snapshot_child_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
