@@ -173,14 +173,8 @@ def get_many(c, paths):
     return out
 
 
-def children(c, path):
-    r = c.cmd("CHILDREN " + path)
-    assert r.startswith("OK "), r
-    return set(r.split()[2:])
-
-
 def check_acknowledged(c, acks):
-    names = children(c, "/k")
+    names = c.children("/k")
     for path, _ in acks.creates:
         assert path[3:] in names, "acknowledged create %s lost" % path
     got = get_many(c, [p for p, _ in acks.creates[-500:]])
@@ -191,7 +185,7 @@ def check_acknowledged(c, acks):
         assert got[path][1] >= version, "acknowledged set of %s lost" % path
         if got[path][1] == version:
             assert got[path][0] == value, (path, got[path], value)
-    tnames = children(c, "/t")
+    tnames = c.children("/t")
     for a, b, acked in acks.multis:
         assert (a[3:] in tnames) == (b[3:] in tnames), "multi %s half applied" % a
         assert not acked or a[3:] in tnames, "acknowledged multi %s lost" % a

@@ -147,12 +147,6 @@ def get_many(c, paths):
     return out
 
 
-def children(c, path):
-    r = c.cmd("CHILDREN " + path)
-    assert r.startswith("OK "), r
-    return set(r.split()[2:])
-
-
 def verify(d, model):
     c = Client(d.sock)
     with model.lock:
@@ -160,7 +154,7 @@ def verify(d, model):
         counters = dict(model.counters)
         multis = [tuple(m) for m in model.multis]
     assert not model.errors, model.errors
-    names = children(c, "/k")
+    names = c.children("/k")
     for path, _ in creates:
         assert path[3:] in names, "acknowledged create %s lost" % path
     sample = creates[-300:] + random.sample(creates, min(200, len(creates)))
@@ -174,7 +168,7 @@ def verify(d, model):
         if st["version"] == version:
             assert got[path][0] == value
         model.saw_zxid(st["mzxid"])
-    tnames = children(c, "/t")
+    tnames = c.children("/t")
     for a, b, acked in multis:
         assert (a[3:] in tnames) == (b[3:] in tnames), "multi %s half applied" % a
         assert not acked or a[3:] in tnames, "acknowledged multi %s lost" % a

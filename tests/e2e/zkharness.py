@@ -136,6 +136,12 @@ class Client:
         self.send_raw(line.encode("latin-1") + b"\n")
         return self.reply()
 
+    def children(self, path):
+        """The set of child names of path (CHILDREN must succeed)."""
+        r = self.cmd("CHILDREN " + path)
+        assert r.startswith("OK "), r
+        return set(r.split()[2:])
+
     def event(self, timeout=5.0):
         if self.events:
             return self.events.pop(0)
