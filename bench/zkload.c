@@ -25,9 +25,10 @@
  * I/O and completion threads included) during that op, so a client that is
  * itself the limit shows up as cpu_pct near 100 x its usable CPUs. srv_* is
  * the CPU of process PID (-P, from /proc/PID/stat) during the same interval.
- * With -T MS, a line "TICK op=.. t_ms=.. ops=.. max_us=.." goes to stderr
- * every MS milliseconds: requests completed and the worst latency in that
- * interval, to place stalls in time.
+ * With -T MS, a line "TICK op=.. t_ms=.. wall_ms=.. ops=.. max_us=.." goes
+ * to stderr every MS milliseconds: requests completed and the worst latency
+ * in that interval, to place stalls in time (wall_ms: CLOCK_REALTIME, to
+ * match against other processes' logs).
  *
  * The latency of a request is from just before the zoo_a* call to the start
  * of its completion (CLOCK_MONOTONIC), into a log-linear histogram (32
@@ -497,8 +498,12 @@ static int run_op(result *r, double secs)
                 uint64_t m = atomic_exchange(&c->imax, 0);
                 mx = m > mx ? m : mx;
             }
-            fprintf(stderr, "TICK op=%s t_ms=%.0f ops=%" PRIu64 " max_us=%.0f\n", op_names[G.op],
-                    (double)(now_ns() - t0) / 1e6, ops - last_ops, (double)mx / 1e3);
+            struct timespec wall;
+            clock_gettime(CLOCK_REALTIME, &wall);
+            fprintf(stderr, "TICK op=%s t_ms=%.0f wall_ms=%.0f ops=%" PRIu64 " max_us=%.0f\n",
+                    op_names[G.op], (double)(now_ns() - t0) / 1e6,
+                    (double)wall.tv_sec * 1e3 + (double)wall.tv_nsec / 1e6, ops - last_ops,
+                    (double)mx / 1e3);
             last_ops = ops;
             next_tick += (uint64_t)G.tick_ms * 1000000u;
         }
