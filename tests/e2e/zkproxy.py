@@ -1,14 +1,18 @@
 """A TCP proxy on loopback between a ZooKeeper client and a server, for
 tests that must cut a client's connection (reconnection, setWatches) without
-the client knowing in advance. Bounded: threads are daemons and every socket
-is closed by drop() or close()."""
+the client knowing in advance, and for tests/fuzz/zkp_capture.py, which keeps
+every byte (record=True). Bounded: threads are daemons and every socket is
+closed by drop() or close()."""
 import socket
 import threading
 
 
 class Proxy:
-    def __init__(self, upstream_port):
-        self.upstream = ("127.0.0.1", upstream_port)
+    def __init__(self, upstream_port, host="127.0.0.1", record=False):
+        self.upstream = (host, upstream_port)
+        self.record = record
+        self.conns = []          # record: [{'c2s': bytearray, 's2c': bytearray, 'tag': str}]
+        self.tag = "?"           # record: the tag of connections accepted from now on
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -39,13 +43,16 @@ class Proxy:
                 c.close()
                 continue
             u.settimeout(None)
+            rec = {"c2s": bytearray(), "s2c": bytearray(), "tag": self.tag}
             with self.lock:
                 self.live.append((c, u))
-            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
+                if self.record:
+                    self.conns.append(rec)
+            logs = (rec["c2s"], rec["s2c"]) if self.record else (None, None)
+            threading.Thread(target=self._pump, args=(c, u, logs[0]), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c, logs[1]), daemon=True).start()
 
-    @staticmethod
-    def _pump(src, dst):
+    def _pump(self, src, dst, log):
         while True:
             try:
                 b = src.recv(65536)
@@ -53,6 +60,9 @@ class Proxy:
                 b = b""
             if not b:
                 break
+            if log is not None:
+                with self.lock:
+                    log.extend(b)
             try:
                 dst.sendall(b)
             except OSError:

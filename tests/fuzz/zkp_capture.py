@@ -34,66 +34,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-# ---- the recording proxy ----------------------------------------------------
+# The recording proxy is tests/e2e/zkproxy.py (record=True) and the jute
+# reader tests/e2e/zkraw.py's, with stats as tuples in wire order.
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import zkproxy  # noqa: E402
+import zkraw  # noqa: E402
 
-class Proxy:
-    def __init__(self, upstream):
-        self.upstream = upstream
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.conns = []          # [{'c2s': bytearray, 's2c': bytearray, 'tag': str}]
-        self.live = []
-        self.tag = "?"
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            u = socket.create_connection(self.upstream, timeout=10)
-            rec = {"c2s": bytearray(), "s2c": bytearray(), "tag": self.tag}
-            with self.lock:
-                self.conns.append(rec)
-                self.live.append((c, u))
-            threading.Thread(target=self._pump, args=(c, u, rec["c2s"]), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c, rec["s2c"]), daemon=True).start()
-
-    def _pump(self, src, dst, log):
-        while True:
-            try:
-                b = src.recv(65536)
-            except OSError:
-                b = b""
-            if not b:
-                break
-            with self.lock:
-                log.extend(b)
-            try:
-                dst.sendall(b)
-            except OSError:
-                break
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def drop(self):
-        """Cuts every live connection: the clients reconnect (setWatches)."""
-        with self.lock:
-            live, self.live = self.live, []
-        for c, u in live:
-            for s in (c, u):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+class Rd(zkraw.Rd):
+    def stat(self):
+        return tuple(super().stat().values())
 
 
 # ---- scenarios ----------------------------------------------------------------
@@ -257,50 +207,6 @@ def scenario_raw(proxy):
         raw_exchange(proxy, tag, [hello, frame(body)])
     for w in ("ruok", "srvr", "isro", "wchc"):
         raw_exchange(proxy, "4lw-" + w, [w.encode()])
-
-
-# ---- jute parsing -------------------------------------------------------------
-
-class Rd:
-    def __init__(self, b):
-        self.b, self.o = b, 0
-
-    def take(self, n):
-        if self.o + n > len(self.b):
-            raise ValueError("short")
-        v = self.b[self.o:self.o + n]
-        self.o += n
-        return v
-
-    def int(self):
-        return struct.unpack(">i", self.take(4))[0]
-
-    def long(self):
-        return struct.unpack(">q", self.take(8))[0]
-
-    def bool(self):
-        return self.take(1)[0] != 0
-
-    def buf(self):
-        n = self.int()
-        return None if n < 0 else bytes(self.take(n))
-
-    def str(self):
-        b = self.buf()
-        return None if b is None else b.decode("utf-8", "surrogateescape")
-
-    def vec(self, f):
-        n = self.int()
-        return None if n < 0 else [f() for _ in range(n)]
-
-    def acl(self):
-        return (self.int(), self.str(), self.str())
-
-    def stat(self):
-        return struct.unpack(">qqqqiiiqiiq", self.take(68))
-
-    def left(self):
-        return len(self.b) - self.o
 
 
 def split_frames(stream):
@@ -626,7 +532,7 @@ def main():
     ap.add_argument("--json", default="/tmp/zkp_capture.json")
     a = ap.parse_args()
     host, port = a.zk.rsplit(":", 1)
-    proxy = Proxy((host, int(port)))
+    proxy = zkproxy.Proxy(int(port), host=host, record=True)
     scenario_kazoo(proxy)
     scenario_java(proxy, a.classpath)
     scenario_c(proxy)
