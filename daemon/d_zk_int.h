@@ -114,6 +114,8 @@ struct zkd_zk_conn {
     int64_t lcxid, lzxid;
     const char *lop;       /* ZooKeeper's lastOp name for cons */
     zkd_zk_conn *prev, *next;
+    zkd_zk_conn *dirty_next; /* on srv->dirty: output to write this turn */
+    bool dirty;
 };
 
 struct zkd_zk_srv {
@@ -124,6 +126,9 @@ struct zkd_zk_srv {
     zkd_idmap per_ip;      /* ip key -> number of connections (uintptr_t) */
     uv_timer_t sweep;
     bool sweep_on;
+    uv_check_t flusher;    /* writes the dirty connections' output */
+    bool flusher_on;
+    zkd_zk_conn *dirty;    /* connections with output from this loop turn */
     zkd_zk_stats st;
     int64_t started_ms;
     int port;              /* first bound port (conf's clientPort) */
@@ -140,10 +145,15 @@ zkd_zk_conn *zkd_zk_conn_new(zkd *d);
 
 /* Closes c (idempotent); why is logged at debug level. */
 void zkd_zk_close(zkd_zk_conn *c, const char *why);
-/* Runs whatever input can run now, flushes, and adjusts reading. */
+/* Runs whatever input can run now, adjusts reading and has the output
+ * written at the end of the loop turn (zkd_zk_flush_later). */
 void zkd_zk_process(zkd_zk_conn *c);
-/* Starts writing c->out if nothing is in flight. */
-void zkd_zk_flush(zkd_zk_conn *c);
+/* Has c->out written once this loop turn's callbacks are done (a uv_check
+ * handle): a batch of commits answered on one connection goes out in one
+ * write, not one per reply. */
+void zkd_zk_flush_later(zkd_zk_conn *c);
+/* Writes all connections' pending output now (the check handle; close). */
+void zkd_zk_flush_dirty(zkd_zk_srv *s);
 /* Bytes of output not yet written to the socket. */
 size_t zkd_zk_out_pending(const zkd_zk_conn *c);
 /* Enters DRAINING: the output is flushed, then the connection closes. */

@@ -140,6 +140,9 @@ static zkd_zk_srv *listen__srv(zkd *d)
     s->sweep.data = s;
     uv_timer_start(&s->sweep, listen__on_sweep, 1000, 1000);
     s->sweep_on = true;
+    uv_check_init(d->loop, &s->flusher);
+    s->flusher.data = s;
+    s->flusher_on = true;
     d->zk = s;
     return s;
 }
@@ -185,8 +188,13 @@ void zkd_zk_close_all(zkd *d)
     zkd_zk_srv *s = d->zk;
     if (s == NULL)
         return;
+    zkd_zk_flush_dirty(s); /* replies already made go out before the close */
     for (zkd_zk_conn *c = s->conns; c; c = c->next)
         zkd_zk_close(c, "server stopping");
+    if (s->flusher_on) {
+        uv_close((uv_handle_t *)&s->flusher, NULL);
+        s->flusher_on = false;
+    }
     if (s->sweep_on) {
         uv_close((uv_handle_t *)&s->sweep, NULL);
         s->sweep_on = false;
