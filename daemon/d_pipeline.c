@@ -75,8 +75,8 @@ static int pipe__refuse(zkd_pipeline *p, reg_txn *txn, int err)
 
 int zkd_pipeline_submit(zkd_pipeline *p, reg_txn *txn, zkd_commit_cb cb, void *ctx)
 {
-    if (p->fatal)
-        return pipe__refuse(p, txn, p->fatal);
+    if (p->fatal || p->failing)
+        return pipe__refuse(p, txn, p->fatal ? p->fatal : p->failing);
     zkd_pipe_entry *e = malloc(sizeof(*e));
     if (e == NULL)
         return pipe__refuse(p, txn, -ENOMEM);

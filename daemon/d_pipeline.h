@@ -88,6 +88,8 @@ typedef struct zkd_pipeline {
     zkd_flush flush;
     bool flush_out;           /* a batch is on the writer or waits to be finished */
     int fatal;                /* the log's error: nothing is acknowledged */
+    int failing;              /* a batch failed with it: new writes refused
+                                 while the durable ones before it commit */
     bool disk_full;
     int64_t *closes;          /* sessions whose close the full disk refused */
     size_t nclose, capclose;

@@ -237,9 +237,29 @@ static void pipe__on_commit_idle(uv_idle_t *h)
         pipe__commit_durable(p);
 }
 
+/* Commits every durable txn now, whatever a turn's share: before a failed
+ * batch's txns are rolled back, those of the batches before it - durable,
+ * only waiting for their turn while a snapshot child runs - are committed
+ * and answered, not rolled back with them (the log keeps them, and the
+ * registry's zxids must go on after them). A write their callbacks submit
+ * meanwhile is refused with err: the log has just dropped what was
+ * appended after the failed batch, and the rollback that follows could not
+ * take back a record appended now. */
+static void pipe__commit_all_durable(zkd_pipeline *p, int err)
+{
+    bool was = p->draining;
+    p->draining = true;
+    p->failing = err; /* writes their callbacks make are refused with it */
+    pipe__commit_durable(p);
+    p->failing = 0;
+    p->draining = was;
+}
+
 /* rc: what wal_flush_end (or begin) said about the last batch. */
 static void pipe__settle(zkd_pipeline *p, int rc)
 {
+    if (rc < 0)
+        pipe__commit_all_durable(p, rc);
     if (rc == -ENOSPC && wal_error(p->store->wal) == 0)
         pipe__disk_full(p);
     else if (rc < 0)

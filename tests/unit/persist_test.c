@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +467,51 @@ static void test_commits_spread_while_a_snapshot_child_runs(void **state)
     pf_done(&x);
 }
 
+/* A batch that fails while durable txns still wait for their turn (a
+ * snapshot child runs): those were made durable by the batch before, so
+ * they are committed and acknowledged, never rolled back with the failed
+ * one - the log keeps them, and zxids go on after them. */
+static void test_failure_keeps_durable_txns_waiting_for_a_turn(void **state)
+{
+    (void)state;
+    pf x;
+    pf_init(&x, true, 7);
+    assert_int_equal(pf_open(&x), 0);
+    x.n.s.child = getpid(); /* stands for a child: only its presence is read */
+    burst(&x, "s", 0, 40);
+    for (int i = 0; i < 10000 && pf_acked(&x) == 0; i++)
+        uv_run(&x.n.loop, UV_RUN_ONCE);
+    assert_int_equal(pf_acked(&x), 8);
+    fileops_fault_fail(x.f, FILEOPS_OP_PWRITE, 1, -ENOSPC);
+    burst(&x, "full", 0, 5);
+    uv_run(&x.n.loop, UV_RUN_NOWAIT); /* the failing batch goes out */
+    for (int i = 0; i < 2000 && atomic_load(&x.n.p.flush.state) != ZKD_FLUSH_WRITTEN; i++)
+        usleep(1000);
+    for (int i = 0; i < 10000 && !x.w[x.nw - 1].answered; i++)
+        uv_run(&x.n.loop, UV_RUN_ONCE);
+    x.n.s.child = 0;
+    pf_run(&x);
+    for (size_t i = 0; i < 40; i++)
+        assert_int_equal(x.w[i].err, 0);
+    assert_int_equal(pf_acked(&x), 40);
+    for (size_t i = 40; i < 45; i++)
+        assert_int_equal(x.w[i].err, -ENOSPC);
+    int64_t last = reg_last_zxid(x.n.reg);
+    assert_int_equal(last, x.w[39].zxid);
+    burst(&x, "ok", 0, 3);
+    pf_run(&x);
+    assert_int_equal(pf_acked(&x), 43);
+    assert_int_equal(x.w[45].zxid, last + 1);
+    pf_close(&x);
+    assert_int_equal(pf_open(&x), 0);
+    pf_check(&x);
+    char got[64];
+    assert_true(pf_get(&x, "/s39", got, sizeof(got)));
+    assert_false(pf_get(&x, "/full0", got, sizeof(got)));
+    assert_int_equal(reg_last_zxid(x.n.reg), last + 3);
+    pf_done(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_torn_tail_is_cut),
         cmocka_unit_test(test_sync_none),
         cmocka_unit_test(test_commits_spread_while_a_snapshot_child_runs),
+        cmocka_unit_test(test_failure_keeps_durable_txns_waiting_for_a_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
