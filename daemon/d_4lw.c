@@ -153,6 +153,11 @@ static void lw__mntr(zkd_zk_srv *s, zk_buf *out)
     zk_buf_printf(out, "zk_uptime\t%lld\nzk_global_sessions\t%zu\nzk_local_sessions\t%zu\n",
                   (long long)(zkd_now_ms() - s->started_ms), reg_session_count(d->reg) - local,
                   local);
+    /* group commit at work: txns committed, log batches (one pwrite and
+     * one fdatasync each), the largest batch */
+    zk_buf_printf(out, "zk_log_txns\t%llu\nzk_log_batches\t%llu\nzk_log_max_batch\t%zu\n",
+                  (unsigned long long)d->pipe.committed, (unsigned long long)d->pipe.batches,
+                  d->pipe.max_batch_seen);
     zk_buf_printf(out, "zk_last_proposal_size\t-1\nzk_max_proposal_size\t-1\n"
                        "zk_min_proposal_size\t-1\nzk_connection_drop_probability\t0.0\n");
 }

@@ -417,6 +417,9 @@ def test_four_letter_words(server, healthy):
         assert key in mntr, (key, mntr)
     assert mntr["zk_server_state"] == "standalone"
     assert int(mntr["zk_znode_count"]) >= 3 and int(mntr["zk_watch_count"]) >= 1
+    # the fixtures' writes went through the log: txns >= batches >= 1
+    batches, txns = int(mntr["zk_log_batches"]), int(mntr["zk_log_txns"])
+    assert 1 <= batches <= txns and 1 <= int(mntr["zk_log_max_batch"]) <= txns, mntr
     cons = zkraw.four_letter(server.port, "cons")
     sid = "0x%x" % healthy.client_id[0]
     assert "/127.0.0.1:" in cons and sid in cons, cons
