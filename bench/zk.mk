@@ -9,7 +9,7 @@ OUT     ?= $(ZKMK)../build/bench-tools
 
 all: $(OUT)/zkload $(OUT)/zknull
 
-$(OUT)/zkload: $(ZKMK)zkload.c $(ZKMK)zk.mk | $(OUT)
+$(OUT)/zkload: $(ZKMK)zkload.c $(ZKMK)bcommon.h $(ZKMK)zk.mk | $(OUT)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lzookeeper_mt
 
 $(OUT)/zknull: $(ZKMK)zknull.c $(ZKMK)zk.mk | $(OUT)

@@ -54,19 +54,14 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include "bcommon.h"
+
 #define MAX_CONNS 64
 #define MAX_WINDOW 4096
 #define MAX_DATA 4096
 #define PATH_MAX_LEN 256
 
 /* ---- time ---------------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static double cpu_secs(void)
 {
@@ -80,23 +75,10 @@ static double cpu_secs(void)
  * included), or -1. */
 static double proc_cpu_secs(long pid)
 {
-    char p[64], buf[2048];
-    snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
-    FILE *f = fopen(p, "r");
-    if (!f)
+    bc_cpu cpu;
+    if (bc_cpu_read((int)pid, &cpu) < 0)
         return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *s = strrchr(buf, ')');
-    if (!s)
-        return -1;
-    /* after ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt
-     * majflt cmajflt utime(14) stime(15) */
-    unsigned long long ut = 0, st = 0;
-    if (sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return (double)(cpu.utime + cpu.stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* ---- latency histogram --------------------------------------------------- */
@@ -278,7 +260,7 @@ static void issue(slot *s);
 static void complete(slot *s, int rc)
 {
     conn *c = s->c;
-    uint64_t t = now_ns();
+    uint64_t t = bc_now_ns();
     h_add(&c->h, t - s->t0);
     if (G.tick_ms && t - s->t0 > atomic_load_explicit(&c->imax, memory_order_relaxed))
         atomic_store_explicit(&c->imax, t - s->t0, memory_order_relaxed);
@@ -333,7 +315,7 @@ static void issue(slot *s)
         }
         /* the deadline before taking an index, so that every index taken
          * below the limit is sent: create's count is then exact */
-        if (now_ns() >= G.deadline) {
+        if (bc_now_ns() >= G.deadline) {
             slot_done(c);
             return;
         }
@@ -345,7 +327,7 @@ static void issue(slot *s)
         char p[PATH_MAX_LEN];
         path_of(c, i, p, sizeof(p));
         int rc;
-        s->t0 = now_ns();
+        s->t0 = bc_now_ns();
         switch (G.op) {
         case OP_CREATE:
         case OP_MKKEY:
@@ -462,7 +444,7 @@ static int run_op(result *r, double secs)
         atomic_store(&c->inflight, G.window);
     }
     atomic_store(&G.active, n);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bc_now_ns();
     G.deadline = t0 + (uint64_t)(secs * 1e9);
     for (int s = 0; s < G.window; s++)
         for (int i = 0; i < n; i++) {
@@ -482,14 +464,14 @@ static int run_op(result *r, double secs)
         if (G.tick_ms) { /* wake at the next tick instead, if sooner */
             struct timespec rt;
             clock_gettime(CLOCK_REALTIME, &rt);
-            uint64_t now = now_ns(), wait = next_tick > now ? next_tick - now : 0;
+            uint64_t now = bc_now_ns(), wait = next_tick > now ? next_tick - now : 0;
             uint64_t ns = (uint64_t)rt.tv_nsec + wait;
             struct timespec tk = {rt.tv_sec + (time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
             if (tk.tv_sec < dl.tv_sec || (tk.tv_sec == dl.tv_sec && tk.tv_nsec < dl.tv_nsec))
                 until = tk;
         }
         int w = pthread_cond_timedwait(&G.done_cv, &G.done_mu, &until);
-        if (G.tick_ms && now_ns() >= next_tick) {
+        if (G.tick_ms && bc_now_ns() >= next_tick) {
             /* -T: one line per tick: requests completed and the worst latency */
             uint64_t ops = 0, mx = 0;
             for (int i = 0; i < n; i++) {
@@ -501,7 +483,7 @@ static int run_op(result *r, double secs)
             struct timespec wall;
             clock_gettime(CLOCK_REALTIME, &wall);
             fprintf(stderr, "TICK op=%s t_ms=%.0f wall_ms=%.0f ops=%" PRIu64 " max_us=%.0f\n",
-                    op_names[G.op], (double)(now_ns() - t0) / 1e6,
+                    op_names[G.op], (double)(bc_now_ns() - t0) / 1e6,
                     (double)wall.tv_sec * 1e3 + (double)wall.tv_nsec / 1e6, ops - last_ops,
                     (double)mx / 1e3);
             last_ops = ops;
@@ -517,7 +499,7 @@ static int run_op(result *r, double secs)
         }
     }
     pthread_mutex_unlock(&G.done_mu);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = bc_now_ns();
     r->secs = (double)(t1 - t0) / 1e9;
     if (stuck) {
         fprintf(stderr, "zkload: %s: requests still outstanding 30 s after the end; giving up\n", op_names[G.op]);
