@@ -29,20 +29,11 @@ MAX_CNXNS = 8
 
 @pytest.fixture(scope="module")
 def server():
-    if AGAINST_APACHE:
-        z = zkserver.ApacheZK(max_client_cnxns=MAX_CNXNS).start()
-        z.daemon = None
-        yield z
-        z.cleanup()
-        return
-    d = zkserver.zk_daemon(zk_extra="max_frame = %d; max_outstanding = %d; max_client_cnxns = %d;"
-                           % (MAX_FRAME, MAX_OUTSTANDING, MAX_CNXNS),
-                           client_extra="")
-    d.port = d.zk_port
-    d.daemon = d
-    yield d
-    code = d.stop()
-    assert code == 0, "daemon exit code %s\n%s" % (code, d.read_log()[-5000:])
+    yield from zkserver.serve(
+        AGAINST_APACHE, {"max_client_cnxns": MAX_CNXNS},
+        zk_extra="max_frame = %d; max_outstanding = %d; max_client_cnxns = %d;"
+        % (MAX_FRAME, MAX_OUTSTANDING, MAX_CNXNS),
+        client_extra="")
 
 
 @pytest.fixture(scope="module")

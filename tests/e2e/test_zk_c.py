@@ -39,16 +39,7 @@ def program():
 
 @pytest.fixture(scope="module")
 def server():
-    if AGAINST_APACHE:
-        z = zkserver.ApacheZK().start()
-        yield z
-        z.cleanup()
-        return
-    d = zkserver.zk_daemon()
-    d.port = d.zk_port
-    yield d
-    code = d.stop()
-    assert code == 0, "daemon exit code %s\n%s" % (code, d.read_log()[-5000:])
+    yield from zkserver.serve(AGAINST_APACHE)
 
 
 def test_c_client(server):

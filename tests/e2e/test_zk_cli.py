@@ -22,16 +22,7 @@ pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 @pytest.fixture(scope="module")
 def server():
-    if AGAINST_APACHE:
-        z = zkserver.ApacheZK().start()
-        yield z
-        z.cleanup()
-        return
-    d = zkserver.zk_daemon()
-    d.port = d.zk_port
-    yield d
-    code = d.stop()
-    assert code == 0, "daemon exit code %s\n%s" % (code, d.read_log()[-5000:])
+    yield from zkserver.serve(AGAINST_APACHE)
 
 
 def zkcli(port, *args, stdin=None, timeout=90):

@@ -37,21 +37,8 @@ ZK_EXTRA = "max_session_timeout_ms = 60000;"
 
 @pytest.fixture(scope="module")
 def server():
-    if AGAINST_APACHE:
-        why = zkserver.apache_missing()
-        if why:
-            pytest.skip(why)
-        z = zkserver.ApacheZK(max_session_timeout_ms=60000).start()
-        z.daemon = None
-        yield z
-        z.cleanup()
-        return
-    d = zkserver.zk_daemon(zk_extra=ZK_EXTRA)
-    d.port = d.zk_port
-    d.daemon = d
-    yield d
-    code = d.stop()
-    assert code == 0, "daemon exit code %s\n%s" % (code, d.read_log()[-5000:])
+    yield from zkserver.serve(AGAINST_APACHE, {"max_session_timeout_ms": 60000},
+                              skip_if_missing=True, zk_extra=ZK_EXTRA)
 
 
 def daemon_only(server):

@@ -166,6 +166,28 @@ def zk_daemon(**kw):
     return d
 
 
+def serve(against_apache, apache_kw=None, skip_if_missing=False, **daemon_kw):
+    """The server a ZooKeeper e2e module talks to, for a module fixture to
+    yield from: Apache ZooKeeper when against_apache, else zonekeeperd
+    (Daemon's keyword arguments), which must then exit 0. It has .port,
+    and .daemon: the zonekeeperd, or None."""
+    if against_apache:
+        if skip_if_missing and apache_missing():
+            import pytest
+            pytest.skip(apache_missing())
+        z = ApacheZK(**(apache_kw or {})).start()
+        z.daemon = None
+        yield z
+        z.cleanup()
+        return
+    d = zk_daemon(**daemon_kw)
+    d.port = d.zk_port
+    d.daemon = d
+    yield d
+    code = d.stop()
+    assert code == 0, "daemon exit code %s\n%s" % (code, d.read_log()[-5000:])
+
+
 def daemon_missing():
     """Why zonekeeperd's ZooKeeper side cannot be tested, or None."""
     from zkharness import DAEMON
