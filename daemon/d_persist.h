@@ -18,7 +18,9 @@
  * learns the outcome from SIGCHLD. The child deletes the snapshots beyond
  * snapshots_kept; the log segments that only those needed are then deleted
  * on the pipeline's worker thread (zkd_store_purge), so no unlink or fsync
- * runs on the loop. Tests may
+ * runs on the loop. "Deleted" means moved to the trash (a rename); the
+ * janitor thread (d_janitor.h) frees their blocks a step at a time, so
+ * that it never holds up the log's fdatasync. Tests may
  * write snapshots inline instead (no fork), so that a fault table in the
  * parent sees every byte.
  *
@@ -39,6 +41,7 @@
 
 struct zkd;
 struct zkd_pipeline;
+struct zkd_janitor;
 
 typedef struct zkd_store_opts {
     const char *dir;          /* data_dir; copied */
@@ -81,6 +84,7 @@ typedef struct zkd_store {
     bool purge_due;           /* a snapshot completed: obsolete files may go */
     void (*kick)(void *ctx);  /* asks the pipeline to run a purge soon */
     void *kick_ctx;
+    struct zkd_janitor *janitor; /* deletes what purges moved to the trash */
     zkd_store_stats stats;
 } zkd_store;
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "d_janitor.h"
 #include "d_log.h"
 #include "d_systemd.h"
 #include "snapfile.h"
@@ -200,6 +201,9 @@ int zkd_store_open(zkd_store *s, uv_loop_t *loop, reg_t *reg, const zkd_store_op
         s->sig_init = true;
         s->sigchld.data = s;
     }
+    if (rc == 0 && (rc = zkd_janitor_start(&s->janitor, s->dir, s->fo)) < 0)
+        zkd_error("storage: cannot start the thread that deletes old files: %s",
+                  strerror(-rc));
     if (rc < 0) {
         zkd_store_close(s);
         return rc;
@@ -217,6 +221,8 @@ void zkd_store_close(zkd_store *s)
         waitpid(s->child, NULL, 0);
         s->child = 0;
     }
+    zkd_janitor_stop(s->janitor);
+    s->janitor = NULL;
     wal_close(s->wal);
     free(s->dir);
     s->wal = NULL;

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "d_janitor.h"
 #include "d_log.h"
 #include "snapfile.h"
 
@@ -219,6 +220,7 @@ int zkd_store_purge(zkd_store *s, int *snaps, int *segs)
 
 void zkd_store_purged(zkd_store *s, int rc, int snaps, int segs)
 {
+    zkd_janitor_wake(s->janitor); /* also for the snapshots the child moved */
     if (rc < 0) {
         zkd_warn("storage: cannot delete old snapshots and log segments in %s: %s",
                  s->dir, wal_strerror(rc));
@@ -227,7 +229,7 @@ void zkd_store_purged(zkd_store *s, int rc, int snaps, int segs)
     s->stats.purged_snapshots += (uint64_t)snaps;
     s->stats.purged_segments += (uint64_t)segs;
     if (snaps || segs)
-        zkd_info("storage: deleted %d old snapshots and %d log segments", snaps, segs);
+        zkd_info("storage: deleting %d old snapshots and %d log segments", snaps, segs);
 }
 
 void zkd_store_stop(zkd_store *s)

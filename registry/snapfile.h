@@ -74,8 +74,8 @@ int snap_read(void *ctx, void *p, size_t n);
 int snap_read_finish(snap_reader *r);
 void snap_reader_close(snap_reader *r);
 
-/* Deletes all but the keep (at least 1) newest snapshots and fsyncs the
- * directory. *oldest_kept (may be NULL) gets the zxid of the oldest one
+/* Moves all but the keep (at least 1) newest snapshots to the trash
+ * (trash.h; trash_empty deletes them) and fsyncs the directory. *oldest_kept (may be NULL) gets the zxid of the oldest one
  * left (0 if none): pass it to wal_purge. Returns the number deleted or
  * -errno. */
 int snap_purge(const char *dir, const fileops *fo, unsigned keep,

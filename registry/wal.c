@@ -35,6 +35,7 @@
 
 #include "crc32c.h"
 #include "snapfile.h"
+#include "trash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -609,12 +610,14 @@ size_t wal_segment_count(const wal_t *w)
     return w->nsegs;
 }
 
+/* Moves the segment to the trash (trash.h): a rename, so that the
+ * deletion proper - slow for a big file, and hard on the next fdatasync -
+ * happens on a background thread. */
 static int purge_one(wal_t *w, int64_t first_zxid)
 {
-    char path[4096];
-    int rc = seg_path(w, first_zxid, path, sizeof path);
-    if (rc == 0)
-        rc = w->fo->unlink(w->fo->ctx, path);
+    char name[WAL_NAME_LEN + 1];
+    snprintf(name, sizeof name, WAL_NAME_FMT, (unsigned long long)first_zxid);
+    int rc = trash_move(w->fo, w->dir, name);
     return rc == -ENOENT ? 0 : rc;
 }
 

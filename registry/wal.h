@@ -150,13 +150,14 @@ int wal_error(const wal_t *w);
 /* Number of segment files. */
 size_t wal_segment_count(const wal_t *w);
 
-/* Loop thread: deletes the segments whose records all have zxids at or
- * below snap_zxid (the oldest snapshot kept), except the newest
- * keep_segments of them and never the current one; fsyncs the directory.
- * Returns the number deleted or -errno. Not sticky. It may instead run on
- * the thread that holds a batch, between wal_flush_begin and wal_flush_end
- * (after wal_flush_write), so that its unlinks and fsync stay off the loop:
- * the loop thread leaves the segment list alone until wal_flush_end. */
+/* Loop thread: moves to the trash (trash.h; trash_empty deletes them) the
+ * segments whose records all have zxids at or below snap_zxid (the oldest
+ * snapshot kept), except the newest keep_segments of them and never the
+ * current one; fsyncs the directory. Returns the number moved or -errno.
+ * Not sticky. It may instead run on the thread that holds a batch, between
+ * wal_flush_begin and wal_flush_end (after wal_flush_write), so that its
+ * renames and fsync stay off the loop: the loop thread leaves the segment
+ * list alone until wal_flush_end. */
 int wal_purge(wal_t *w, int64_t snap_zxid);
 
 /* Closes the files and frees the log. Records not yet flushed are dropped

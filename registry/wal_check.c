@@ -8,6 +8,7 @@
  * says whether a start would succeed.
  */
 #include "wal_int.h"
+#include "trash.h"
 
 #include "snapfile.h"
 
@@ -77,6 +78,10 @@ int wal_check_dir_ops(const char *dir, const fileops *fo, FILE *out)
     bad |= snap_check_dir(dir, fo, out, &snap);
     if (!bad)
         bad |= print_replay(out, segs, n, snap);
+    int trash = trash_count(fo, dir);
+    if (trash > 0)
+        fprintf(out, "trash: %d old files not yet deleted (a start ignores them and "
+                "deletes them)\n", trash);
     fprintf(out, "result: %s\n", bad ? "DAMAGED (a start would be refused)" : "OK");
     free(segs);
     return bad;

@@ -355,6 +355,44 @@ def test_check_data_prints_what_it_holds(tmp_path):
     assert missing.returncode == 1
 
 
+def test_old_files_go_through_the_trash(tmp_path):
+    """Purges rename obsolete snapshots and log segments to trash.*, and a
+    thread of the daemon deletes them a step at a time (a big unlink would
+    hold up the log's next fdatasync); a start deletes what a crash left."""
+    data = str(tmp_path / "var")
+    os.makedirs(data)
+    left = os.path.join(data, "trash.snapshot.00000000000000ff")
+    with open(left, "wb") as f:
+        f.write(b"\xab" * (20 << 20))  # more than two deletion steps
+    d = storage_daemon(data, "snapshot_every = 20; snapshots_kept = 2; "
+                             "segment_bytes = 65536; preallocate_bytes = 0;")
+    d.start()
+    c = Client(d.sock)
+    blob = "v" * 2000
+    for i in range(150):
+        assert c.cmd("CREATE /big%d %s" % (i, blob)).startswith("OK ")
+    c.close()
+
+    def files(prefix):
+        return sorted(n for n in os.listdir(data) if n.startswith(prefix))
+
+    deadline = time.time() + 20
+    while time.time() < deadline and (files("trash.") or len(files("snapshot.")) > 2):
+        time.sleep(0.05)
+    assert files("trash.") == [], os.listdir(data)
+    assert len(files("snapshot.")) == 2, os.listdir(data)
+    purged = re.findall(r"deleting (\d+) old snapshots and (\d+) log segments", d.read_log())
+    assert sum(int(segs) for _, segs in purged) > 0, d.read_log()
+    r = check_data(data)
+    assert r.returncode == 0 and "trash:" not in r.stdout, r.stdout
+    assert d.stop() == 0
+    d.start()
+    c = Client(d.sock)
+    assert c.cmd("GET /big149").startswith("OK " + blob)
+    c.close()
+    assert d.stop() == 0
+
+
 def test_preallocated_log_goes_on_after_restart(tmp_path):
     """The log is zero-filled ahead of its data (storage.preallocate_bytes,
     1 MiB by default); a restart, clean or kill -9, goes on in the same

@@ -9,10 +9,11 @@ set(ZK_WAL_SOURCES
   ${PROJECT_SOURCE_DIR}/registry/wal_scan.c
   ${PROJECT_SOURCE_DIR}/registry/wal_check.c
   ${PROJECT_SOURCE_DIR}/registry/snapfile.c
+  ${PROJECT_SOURCE_DIR}/registry/trash.c
   ${CMAKE_CURRENT_LIST_DIR}/wal_testutil.c)
 find_package(Threads REQUIRED)
 
-foreach(t test_wal test_wal_fault test_wal_snap test_wal_crash test_wal_prealloc)
+foreach(t test_wal test_wal_fault test_wal_snap test_wal_crash test_wal_prealloc test_trash)
   string(REPLACE "test_" "" src ${t})
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${src}_test.c)
     zk_unit_test(${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/${src}_test.c ${ZK_WAL_SOURCES}
