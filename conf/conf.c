@@ -153,6 +153,11 @@ const conf_key conf_schema[] = {
               "new file size (a quarter to a third less latency on ext4). 0 turns it "
               "off, e.g. on copy-on-write file systems (btrfs, ZFS), where "
               "overwriting gains nothing." },
+    { .name = "storage.fsync_warning_ms", FIELD(storage_fsync_warning_ms),
+      INT_RANGE(0, 3600000, 1000),
+      .help = "Log a warning when writing and syncing one batch of the log, or "
+              "deleting old files on the log's thread, takes longer than this many "
+              "milliseconds (ZooKeeper's fsync.warningthresholdms); 0: never." },
 };
 
 const size_t conf_schema_len = sizeof(conf_schema) / sizeof(conf_schema[0]);

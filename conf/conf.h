@@ -70,6 +70,7 @@ typedef struct zk_conf {
     size_t storage_snapshots_kept;  /* storage.snapshots_kept */
     size_t storage_segment_bytes;   /* storage.segment_bytes (log segment size) */
     size_t storage_preallocate_bytes; /* storage.preallocate_bytes (log zero-fill; 0 = off) */
+    size_t storage_fsync_warning_ms; /* storage.fsync_warning_ms (0 = never) */
 } zk_conf;
 
 /* Fills conf with every default (heap strings; free with conf_free).

@@ -158,6 +158,9 @@ static void lw__mntr(zkd_zk_srv *s, zk_buf *out)
     zk_buf_printf(out, "zk_log_txns\t%llu\nzk_log_batches\t%llu\nzk_log_max_batch\t%zu\n",
                   (unsigned long long)d->pipe.committed, (unsigned long long)d->pipe.batches,
                   d->pipe.max_batch_seen);
+    zk_buf_printf(out, "zk_log_max_sync_us\t%llu\nzk_log_slow_syncs\t%llu\n",
+                  (unsigned long long)(d->pipe.sync_max_ns / 1000),
+                  (unsigned long long)d->pipe.slow_syncs);
     zk_buf_printf(out, "zk_last_proposal_size\t-1\nzk_max_proposal_size\t-1\n"
                        "zk_min_proposal_size\t-1\nzk_connection_drop_probability\t0.0\n");
 }

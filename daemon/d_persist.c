@@ -103,6 +103,7 @@ int zkd_persist_start(zkd *d)
         zkd_error("storage: cannot start the log writer thread: %s", strerror(-rc));
         return rc;
     }
+    d->pipe.warn_ms = (unsigned)d->conf->storage_fsync_warning_ms;
     rc = zkd_persist_end_sessions(&d->pipe, zkd_now_ms());
     if (rc == 0)
         zkd_store_committed(&d->store, 0); /* a long replay: snapshot now */

@@ -47,7 +47,7 @@ static void pipe__on_idle(uv_idle_t *h)
 
 int zkd_pipeline_init(zkd_pipeline *p, uv_loop_t *loop, reg_t *reg)
 {
-    *p = (zkd_pipeline){.reg = reg, .loop = loop, .max_batch = 4096};
+    *p = (zkd_pipeline){.reg = reg, .loop = loop, .max_batch = 4096, .warn_ms = 1000};
     int rc = uv_idle_init(loop, &p->idle);
     p->idle.data = p;
     if (rc == 0)

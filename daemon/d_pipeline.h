@@ -66,6 +66,7 @@ typedef struct zkd_flush {
     wal_batch *batch;         /* NULL: a purge only */
     bool purge;
     int purge_rc, purge_snaps, purge_segs;
+    uint64_t write_ns, purge_ns; /* how long the writer took, for the loop */
     _Atomic int state;        /* enum zkd_flush_state */
     _Atomic bool stop;        /* the writer ends after its current batch */
 } zkd_flush;
@@ -98,6 +99,9 @@ typedef struct zkd_pipeline {
     /* counters for monitoring */
     uint64_t committed, batches, refused;
     size_t max_batch_seen;
+    uint64_t sync_max_ns;     /* slowest batch (pwrite + fdatasync) */
+    uint64_t slow_syncs;      /* batches or purges over warn_ms */
+    unsigned warn_ms;         /* storage.fsync_warning_ms; 0: no warnings */
 } zkd_pipeline;
 
 int zkd_pipeline_init(zkd_pipeline *p, uv_loop_t *loop, reg_t *reg);

@@ -273,10 +273,15 @@ static void pipe__settle(zkd_pipeline *p, int rc)
 static void pipe__work(zkd_pipeline *p)
 {
     zkd_flush *f = &p->flush;
-    if (f->batch)
+    uint64_t t0 = uv_hrtime(), t1 = t0;
+    if (f->batch) {
         wal_flush_write(f->batch);
+        t1 = uv_hrtime();
+    }
     if (f->purge)
         f->purge_rc = zkd_store_purge(p->store, &f->purge_snaps, &f->purge_segs);
+    f->write_ns = t1 - t0;
+    f->purge_ns = f->purge ? uv_hrtime() - t1 : 0;
 }
 
 /* Adds one to an eventfd. It cannot fail short of a bad fd; EINTR retried. */
@@ -317,6 +322,28 @@ static void pipe__count_batch(zkd_pipeline *p, const wal_batch *b)
         p->max_batch_seen = n;
 }
 
+/* ZooKeeper's "fsync-ing the write ahead log ... took N ms" warning: a
+ * slow disk (or one shared with a snapshot, a backup, another tenant) is
+ * the first suspect when writes stall, and this says so in the log. */
+static void pipe__time_batch(zkd_pipeline *p, const wal_batch *b, uint64_t write_ns,
+                             uint64_t purge_ns)
+{
+    uint64_t warn_ns = (uint64_t)p->warn_ms * 1000000u;
+    if (b && write_ns > p->sync_max_ns)
+        p->sync_max_ns = write_ns;
+    if (b && warn_ns && write_ns > warn_ns) {
+        p->slow_syncs++;
+        zkd_warn("storage: writing and syncing %zu records of the log took %.0f ms "
+                 "(storage.fsync_warning_ms = %u): their writes were answered that late",
+                 wal_batch_records(b), (double)write_ns / 1e6, p->warn_ms);
+    }
+    if (warn_ns && purge_ns > warn_ns) {
+        p->slow_syncs++;
+        zkd_warn("storage: moving old files to the trash took %.0f ms on the log's thread "
+                 "(storage.fsync_warning_ms = %u)", (double)purge_ns / 1e6, p->warn_ms);
+    }
+}
+
 /* The loop takes a WRITTEN batch back: ends it and commits what is durable
  * (may call on_fatal, which may close the pipeline). */
 static void pipe__finish(zkd_pipeline *p)
@@ -326,6 +353,7 @@ static void pipe__finish(zkd_pipeline *p)
     p->flush_out = false;
     uv_unref((uv_handle_t *)&f->poll);
     int rc = 0;
+    pipe__time_batch(p, f->batch, f->write_ns, f->purge_ns);
     if (f->batch) {
         pipe__count_batch(p, f->batch);
         rc = wal_flush_end(p->store->wal, f->batch);

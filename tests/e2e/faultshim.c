@@ -17,12 +17,14 @@
  *                   (default: always armed)
  *   ZK_FAULT_AFTER  once armed, this many matching calls still succeed
  *                   before every further one fails (default 0)
+ *   ZK_FAULT_DELAY_MS  a slow disk instead of a failing one: a call that
+ *                   would fail sleeps this many milliseconds, then succeeds
  *
  * A failed fsync or fdatasync also takes back what was pwritten to that
  * file since its last successful sync, by overwriting it with zeros: Linux
  * drops dirty pages after a writeback error, so those bytes are not on the
  * disk, and a daemon that acknowledged them must be seen to lose them.
- * Each injected failure is reported on stderr ("faultshim: ...").
+ * Each injected failure (or delay) is reported on stderr ("faultshim: ...").
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -34,6 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SHIM_MAX_FD 4096
@@ -64,6 +67,7 @@ static struct {
     int err;
     const char *arm;
     unsigned long after;
+    unsigned delay_ms;
     unsigned long armed_calls; /* matching calls seen while armed */
     shim_dirty dirty[SHIM_MAX_FD];
 } shim = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER};
@@ -128,6 +132,8 @@ static void shim__init(void)
     shim.arm = getenv("ZK_FAULT_ARM");
     const char *after = getenv("ZK_FAULT_AFTER");
     shim.after = after ? strtoul(after, NULL, 10) : 0;
+    const char *delay = getenv("ZK_FAULT_DELAY_MS");
+    shim.delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
 }
 
 /* The file behind fd, if it is the directory or in it; else "". */
@@ -161,10 +167,26 @@ static int shim__fails(int call, const char *path)
 static void shim__report(const char *call, const char *path)
 {
     char msg[PATH_MAX + 128];
-    int n = snprintf(msg, sizeof msg, "faultshim: %s(%s) fails with %s\n", call, path,
-                     strerror(shim.err));
+    int n = shim.delay_ms
+                ? snprintf(msg, sizeof msg, "faultshim: %s(%s) delayed %u ms\n", call, path,
+                           shim.delay_ms)
+                : snprintf(msg, sizeof msg, "faultshim: %s(%s) fails with %s\n", call, path,
+                           strerror(shim.err));
     if (n > 0 && write(2, msg, (size_t)n) < 0)
         return;
+}
+
+/* ZK_FAULT_DELAY_MS: the call goes on after the pause. 1 if it paused. */
+static int shim__slow(const char *name, const char *path)
+{
+    if (shim.delay_ms == 0)
+        return 0;
+    shim__report(name, path);
+    struct timespec ts = {.tv_sec = shim.delay_ms / 1000,
+                          .tv_nsec = (long)(shim.delay_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+    return 1;
 }
 
 static void shim__wrote(int fd, uint64_t off, size_t n)
@@ -211,7 +233,7 @@ static int shim__pwrite_begin(const char *name, int fd, char *path, size_t cap)
 {
     pthread_once(&shim.once, shim__init);
     shim__path(fd, path, cap);
-    if (!shim__fails(SHIM_PWRITE, path))
+    if (!shim__fails(SHIM_PWRITE, path) || shim__slow(name, path))
         return 0;
     shim__report(name, path);
     errno = shim.err;
@@ -231,7 +253,7 @@ static int shim__sync(int call, const char *name, int fd)
     pthread_once(&shim.once, shim__init);
     sync_fn real = call == SHIM_FSYNC ? shim.fsync : shim.fdatasync;
     shim__path(fd, path, sizeof path);
-    if (shim__fails(call, path)) {
+    if (shim__fails(call, path) && !shim__slow(name, path)) {
         shim__report(name, path);
         shim__synced(fd, 1);
         errno = shim.err;

@@ -28,6 +28,7 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import SystemZookeeperError
 
+import zkraw
 from zkharness import Client, Daemon, dns_query
 
 SHIM = os.environ.get("ZK_FAULTSHIM", "build/asan/tests/libzk_faultshim.so")
@@ -300,6 +301,35 @@ def test_disk_full_refuses_writes_until_space_is_back(tmp_path, daemons):
         assert c.cmd("EXISTS " + p).startswith("ERR NONODE")
     c.close()
     assert d.stop() == 0
+
+
+@needs_shim
+def test_slow_fsync_is_logged_and_counted(tmp_path, daemons):
+    """A log fdatasync slower than storage.fsync_warning_ms is logged (as
+    ZooKeeper's fsync.warningthresholdms) and counted in mntr; the write is
+    still acknowledged, only late."""
+    data, arm = str(tmp_path / "var"), str(tmp_path / "arm")
+    env = shim_env(data, arm, "fdatasync", "EIO")
+    env["ZK_FAULT_DELAY_MS"] = "300"
+    d = daemons(data, "fsync_warning_ms = 100;", env=env)
+    d.start()
+    c = Client(d.sock)
+    assert c.cmd("CREATE /quick x") == "OK /quick"
+    assert "took" not in d.read_log()
+    open(arm, "w").close()  # the disk turns slow
+    t0 = time.time()
+    assert c.cmd("CREATE /slow y") == "OK /slow"
+    assert time.time() - t0 >= 0.3
+    os.unlink(arm)
+    log = d.read_log()
+    assert re.search(r"storage: writing and syncing 1 records of the log took [0-9]{3} ms "
+                     r"\(storage.fsync_warning_ms = 100\)", log), log[-2000:]
+    mntr = dict(l.split("\t", 1) for l in
+                zkraw.four_letter(d.zk_port, "mntr").splitlines() if "\t" in l)
+    assert int(mntr["zk_log_slow_syncs"]) == 1, mntr
+    assert int(mntr["zk_log_max_sync_us"]) >= 300000, mntr
+    c.close()
+    assert d.stop() == 0, d.read_log()[-3000:]
 
 
 # ---- EXTEND_TIMEOUT_USEC ----------------------------------------------------

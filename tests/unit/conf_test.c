@@ -62,6 +62,8 @@ static const err_case err_cases[] = {
       "t.conf:1: storage.preallocate_bytes: -1 is out of range 0..1073741824" },
     { "storage = { preallocate_bytes = 2147483648L; };",
       "t.conf:1: storage.preallocate_bytes: 2147483648 is out of range 0..1073741824" },
+    { "storage = {\n fsync_warning_ms = 3600001; };",
+      "t.conf:2: storage.fsync_warning_ms: 3600001 is out of range 0..3600000" },
     /* literals libconfig 1.5 would wrap */
     { "dns = {\n ttl = 4294967296; };",
       "t.conf:2: integer 4294967296 does not fit in 32 bits (write 4294967296L for a 64-bit value)" },
