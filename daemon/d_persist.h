@@ -53,6 +53,8 @@ typedef struct zkd_store_opts {
     uint64_t prealloc_bytes;  /* zero-fill ahead: 0 = the log's default (1 MiB) */
     bool no_prealloc;         /* storage.preallocate_bytes = 0 */
     bool snapshot_inline;     /* tests: write snapshots on the loop, no fork */
+    unsigned child_idle_ms;   /* the child runs at SCHED_IDLE this long, then
+                                 at nice 10; 0 = 10000 */
 } zkd_store_opts;
 
 typedef struct zkd_store_stats {
@@ -79,6 +81,7 @@ typedef struct zkd_store {
     pid_t child;              /* the snapshot child, 0 if none */
     int64_t child_zxid;
     uint64_t child_start_ns;
+    bool child_promoted;      /* moved from SCHED_IDLE to nice 10 */
     int64_t last_snapshot_zxid;
     uint64_t since_snapshot;  /* txns committed since the last snapshot began */
     bool purge_due;           /* a snapshot completed: obsolete files may go */

@@ -20,9 +20,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "persist_fixture.h"
 
@@ -122,11 +126,62 @@ static void test_fork_snapshots_and_purge(void **state)
     pf_done(&x);
 }
 
+/* The POSIX table, but opening a snapshot's temp file takes 400 ms: the
+ * child stays alive long enough to be looked at. */
+static int slow_open(void *ctx, const char *path, int flags, unsigned mode)
+{
+    (void)ctx;
+    if (strstr(path, "tmp.snapshot."))
+        usleep(400 * 1000);
+    return fileops_posix()->open(NULL, path, flags, mode);
+}
+
+static int child_policy(pid_t pid, int want)
+{
+    int got = -1;
+    for (int i = 0; i < 300 && (got = sched_getscheduler(pid)) != want; i++)
+        usleep(1000);
+    return got;
+}
+
+static void test_snapshot_child_runs_at_idle_priority(void **state)
+{
+    (void)state;
+    pf x;
+    fileops slow = *fileops_posix();
+    slow.open = slow_open;
+    pf_init(&x, false, 79);
+    x.o.fo = &slow;
+    x.o.snapshot_inline = false;
+    x.o.child_idle_ms = 50;
+    assert_int_equal(pf_open(&x), 0);
+    pf_create(&x, "/a", "x");
+    pf_run(&x);
+    assert_int_equal(zkd_store_snapshot(&x.n.s), 0);
+    pid_t child = x.n.s.child;
+    assert_true(child > 0);
+    assert_int_equal(child_policy(child, SCHED_IDLE), SCHED_IDLE);
+    zkd_store_committed(&x.n.s, 0); /* too early: stays idle */
+    assert_false(x.n.s.child_promoted);
+    usleep(60 * 1000);
+    zkd_store_committed(&x.n.s, 0); /* writes go on after child_idle_ms */
+    assert_true(x.n.s.child_promoted);
+    assert_int_equal(child_policy(child, SCHED_OTHER), SCHED_OTHER);
+    errno = 0;
+    assert_int_equal(getpriority(PRIO_PROCESS, (id_t)child), 10);
+    pf_run(&x); /* reaps it */
+    assert_int_equal(x.n.s.child, 0);
+    assert_int_equal(x.n.s.stats.snapshots, 1);
+    pf_close(&x);
+    pf_done(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_power_cuts),
         cmocka_unit_test(test_fork_snapshots_and_purge),
+        cmocka_unit_test(test_snapshot_child_runs_at_idle_priority),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
