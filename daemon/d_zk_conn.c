@@ -415,6 +415,11 @@ static void conn__on_check(uv_check_t *h)
     zkd_zk_flush_dirty(h->data);
 }
 
+static void conn__on_kick(uv_idle_t *h)
+{
+    (void)h; /* being active is its whole job */
+}
+
 void zkd_zk_flush_later(zkd_zk_conn *c)
 {
     zkd_zk_srv *s = c->srv;
@@ -424,8 +429,17 @@ void zkd_zk_flush_later(zkd_zk_conn *c)
     c->refs++;
     c->dirty_next = s->dirty;
     s->dirty = c;
-    if (!uv_is_active((uv_handle_t *)&s->flusher))
+    if (!uv_is_active((uv_handle_t *)&s->flusher)) {
         uv_check_start(&s->flusher, conn__on_check);
+        /* Check handles run after the poll, and the poll blocks unless an
+         * idle handle is active: output made before it in the turn - by a
+         * timer, or by the pipeline's idle handle committing a few txns a
+         * turn while a snapshot child runs - waited for the next event,
+         * up to the 1 s sweep (bench/persist: 0.1-0.6 s for the last
+         * setData of a run). Output made in the poll phase is flushed by
+         * the check of the same turn, which stops the kick first. */
+        uv_idle_start(&s->flush_kick, conn__on_kick);
+    }
 }
 
 void zkd_zk_flush_dirty(zkd_zk_srv *s)
@@ -434,8 +448,10 @@ void zkd_zk_flush_dirty(zkd_zk_srv *s)
      * (none is, today) restarts the handle and waits for the next turn */
     zkd_zk_conn *c = s->dirty;
     s->dirty = NULL;
-    if (s->flusher_on)
+    if (s->flusher_on) {
         uv_check_stop(&s->flusher);
+        uv_idle_stop(&s->flush_kick);
+    }
     while (c) {
         zkd_zk_conn *next = c->dirty_next;
         c->dirty = false;

@@ -127,6 +127,7 @@ struct zkd_zk_srv {
     uv_timer_t sweep;
     bool sweep_on;
     uv_check_t flusher;    /* writes the dirty connections' output */
+    uv_idle_t flush_kick;  /* active with flusher: the poll must not block */
     bool flusher_on;
     zkd_zk_conn *dirty;    /* connections with output from this loop turn */
     zkd_zk_stats st;

@@ -141,6 +141,7 @@ static zkd_zk_srv *listen__srv(zkd *d)
     uv_timer_start(&s->sweep, listen__on_sweep, 1000, 1000);
     s->sweep_on = true;
     uv_check_init(d->loop, &s->flusher);
+    uv_idle_init(d->loop, &s->flush_kick);
     s->flusher.data = s;
     s->flusher_on = true;
     d->zk = s;
@@ -193,6 +194,7 @@ void zkd_zk_close_all(zkd *d)
         zkd_zk_close(c, "server stopping");
     if (s->flusher_on) {
         uv_close((uv_handle_t *)&s->flusher, NULL);
+        uv_close((uv_handle_t *)&s->flush_kick, NULL);
         s->flusher_on = false;
     }
     if (s->sweep_on) {

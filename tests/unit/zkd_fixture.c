@@ -121,6 +121,23 @@ static int zt__rm(const char *path, const struct stat *st, int flag, struct FTW 
     return remove(path);
 }
 
+static int zt__slow_snap_open(void *ctx, const char *path, int flags, unsigned mode)
+{
+    (void)ctx;
+    if (strstr(path, "tmp.snapshot."))
+        usleep(600 * 1000);
+    return fileops_posix()->open(NULL, path, flags, mode);
+}
+
+static fileops zt__slow_snap_ops;
+
+void zt_hook_slow_snapshots(zkd *d)
+{
+    zt__slow_snap_ops = *fileops_posix();
+    zt__slow_snap_ops.open = zt__slow_snap_open;
+    d->store.fo = &zt__slow_snap_ops; /* what the snapshot child writes through */
+}
+
 void zt_run(zt *t, zt_setup setup, zt_scenario scenario)
 {
     char dir[] = "/tmp/zkd-test-XXXXXX";
@@ -137,7 +154,10 @@ void zt_run(zt *t, zt_setup setup, zt_scenario scenario)
     uv_loop_init(&loop);
     zkd d;
     zt_run_ctx r = {.t = t, .scenario = scenario, .d = &d};
-    if (zkd_init(&d, &loop, &conf) < 0) {
+    int init_rc = zkd_init(&d, &loop, &conf);
+    if (init_rc == 0 && t->init_hook)
+        t->init_hook(&d);
+    if (init_rc < 0) {
         zt_fail(t, __LINE__, "zkd_init failed");
         zkd_stop(&d);
     } else {

@@ -19,6 +19,7 @@
 #include "conf.h"
 
 typedef struct zt zt;
+struct zkd;
 typedef void (*zt_scenario)(zt *t);
 
 /* Edits the default test configuration before zkd_init (may be NULL). */
@@ -31,11 +32,19 @@ struct zt {
     char failed_msg[512];
     void *priv;      /* the harness's */
     bool stopped;
+    /* Called on the loop thread after zkd_init, before the scenario starts
+     * (may be NULL): to reach into the daemon where no key does. */
+    void (*init_hook)(struct zkd *d);
 };
 
 /* Runs scenario in a client thread against a fresh daemon core; returns
  * after a clean stop. The caller asserts t->failed_line == 0. */
 void zt_run(zt *t, zt_setup setup, zt_scenario scenario);
+
+/* An init_hook: the snapshot child takes 600 ms to open its temp file, so
+ * that a snapshot runs that long (the pipeline then commits from its idle
+ * handle, a few txns per loop turn). */
+void zt_hook_slow_snapshots(struct zkd *d);
 
 /* Stops the daemon now, from the client thread (once; otherwise the
  * harness stops it when the scenario returns). */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/tcp.h> /* tcpi_data_segs_in, which glibc's netinet/tcp.h lacks */
@@ -391,6 +392,64 @@ static void sc_expiry(zt *t)
     close(b.fd);
 }
 
+/* ---- replies made outside the poll phase ---------------------------------- */
+
+static void setup_snapshot_per_write(zk_conf *conf)
+{
+    conf->storage_snapshot_every = 1;
+    conf->zk_tick_ms = 5000; /* no tick to wake the loop meanwhile */
+    conf->zk_max_session_timeout_ms = 60000;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Each reply goes out in the loop turn that made it, even when nothing
+ * else happens after. While a snapshot child runs (the first one starts
+ * after the session's own txn and takes 600 ms here), a batch of more
+ * than 8 durable txns is committed 8 per loop turn from an idle callback;
+ * before, the replies of those commits waited for the next event - the
+ * child's exit, 0.6 s later. */
+static void sc_reply_while_snapshot_runs(zt *t)
+{
+    zt_sess a;
+    zt_buf q = {.n = 0};
+    uint8_t r[256];
+    if (!zt_session(t, &a, 30000, 0, NULL))
+        return;
+    enum { N = 24 };
+    for (int i = 0; i < N; i++) {
+        char path[16];
+        snprintf(path, sizeof path, "/s%d", i);
+        zt_create_req(&q, i + 1, path, "x", 0);
+    }
+    long long t0 = now_ms();
+    ZT_CHECK(t, zt_send(a.fd, q.b, q.n) == 0, "send");
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        long n = zt_recv(a.fd, r, sizeof(r));
+        ok += n > 16 && rxid(r) == i + 1 && rerr(r) == 0;
+    }
+    long long ms = now_ms() - t0;
+    ZT_CHECK(t, ok == N, "%d of %d creates answered", ok, N);
+    ZT_CHECK(t, ms < 300, "the %d creates were answered after %lld ms", N, ms);
+    close(a.fd);
+}
+
+static void test_reply_while_snapshot_runs(void **state)
+{
+    (void)state;
+    zt t = {.init_hook = zt_hook_slow_snapshots};
+    zt_run(&t, setup_snapshot_per_write, sc_reply_while_snapshot_runs);
+    if (t.failed_line)
+        print_error("zkd_test.c:%d: %s\n", t.failed_line, t.failed_msg);
+    assert_int_equal(t.failed_line, 0);
+}
+
 static void test_session_expiry(void **state)
 {
     (void)state;
@@ -565,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_bad_frames_close),
         cmocka_unit_test(test_four_letter_words),
         cmocka_unit_test(test_session_expiry),
+        cmocka_unit_test(test_reply_while_snapshot_runs),
         cmocka_unit_test(test_reconnect_resume_move_refuse),
         cmocka_unit_test(test_limits_disconnect),
         cmocka_unit_test(test_auth_digest_whoami),
