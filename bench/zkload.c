@@ -19,8 +19,10 @@
  *
  * Every op prints one line:
  *   RESULT op=get window=128 conns=1 ops=N errors=E secs=S ops_s=R
- *          p50_us=.. p90_us=.. p99_us=.. max_us=.. cpu_pct=.. cpu_us_op=..
- *          [srv_cpu_pct=.. srv_us_op=..]
+ *          p50_us=.. p90_us=.. p99_us=.. p999_us=.. max_us=.. over_5ms=..
+ *          cpu_pct=.. cpu_us_op=.. [srv_cpu_pct=.. srv_us_op=..]
+ * over_5ms counts the requests slower than 5 ms (a pause longer than the
+ * snapshot target of bench/persist), to bucket precision (about 3%).
  * cpu_* is this process's own CPU (getrusage: every thread, the library's
  * I/O and completion threads included) during that op, so a client that is
  * itself the limit shows up as cpu_pct near 100 x its usable CPUs. srv_* is
@@ -128,6 +130,15 @@ static void h_merge(hist *into, const hist *h)
     into->n += h->n;
     if (h->max > into->max)
         into->max = h->max;
+}
+
+/* Samples above v (to bucket precision, about 3%). */
+static uint64_t h_over(const hist *h, uint64_t v)
+{
+    uint64_t n = 0;
+    for (unsigned i = h_index(v) + 1; i < H_BUCKETS; i++)
+        n += h->b[i];
+    return n;
 }
 
 static uint64_t h_pct(const hist *h, double pct)
@@ -523,9 +534,11 @@ static void print_result(const char *name, const result *r, double cpu, double s
     uint64_t tot = r->ok + r->errors;
     double rate = r->secs > 0 ? (double)tot / r->secs : 0;
     printf("RESULT op=%s window=%d conns=%d ops=%" PRIu64 " errors=%" PRIu64 " secs=%.3f ops_s=%.0f"
-           " p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f cpu_pct=%.0f cpu_us_op=%.2f",
+           " p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f over_5ms=%" PRIu64
+           " cpu_pct=%.0f cpu_us_op=%.2f",
            name, G.window, G.nconns, tot, r->errors, r->secs, rate, h_pct(&r->h, 50) / 1e3,
-           h_pct(&r->h, 90) / 1e3, h_pct(&r->h, 99) / 1e3, r->h.max / 1e3,
+           h_pct(&r->h, 90) / 1e3, h_pct(&r->h, 99) / 1e3, h_pct(&r->h, 99.9) / 1e3,
+           r->h.max / 1e3, h_over(&r->h, 5000000),
            r->secs > 0 ? 100.0 * cpu / r->secs : 0, tot ? cpu * 1e6 / (double)tot : 0);
     if (srv_cpu >= 0)
         printf(" srv_cpu_pct=%.0f srv_us_op=%.2f", r->secs > 0 ? 100.0 * srv_cpu / r->secs : 0,
