@@ -66,6 +66,19 @@ static void store__progress(store_rd *r)
               " records)", r->off, r->first ? (uint64_t)(r->last - r->first + 1) : 0);
 }
 
+/* After each log segment wal_open has checked: the scan of a long log
+ * comes before the replay and can take as long. */
+static void store__scan_progress(void *ctx, const char *segment)
+{
+    store_rd *r = ctx;
+    uint64_t now = uv_hrtime();
+    if (now - r->last_notify < STORE_PROGRESS_NS)
+        return;
+    r->last_notify = now;
+    zkd_notify_extend_timeout(STORE_EXTEND_USEC);
+    zkd_debug("storage: recovery in progress (checking the log: %s)", segment);
+}
+
 static int store__snap_read(void *ctx, void *p, size_t n)
 {
     store_rd *r = ctx;
@@ -140,6 +153,8 @@ static int store__open_log(zkd_store *s, store_rd *r)
     wal_opts wo;
     wal_opts_default(&wo);
     wo.log = s->log;
+    wo.progress = store__scan_progress;
+    wo.progress_ctx = r;
     wo.keep_segments = 0; /* the oldest snapshot kept is the fallback */
     wo.enospc_transient = true;
     wo.no_sync = s->o.no_sync;

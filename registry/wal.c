@@ -223,7 +223,8 @@ static int wal_load(wal_t *w)
 {
     int rc = ensure_dir(w->fo, w->dir);
     if (rc == 0)
-        rc = wal__scan_dir(w->fo, w->dir, &w->scan, &w->nscan);
+        rc = wal__scan_dir(w->fo, w->dir, &w->scan, &w->nscan, w->opts.progress,
+                           w->opts.progress_ctx);
     if (rc == 0)
         rc = report_fatal(w);
     if (rc == 0)

@@ -90,6 +90,11 @@ typedef struct wal_opts {
     bool no_sync;
     /* Where cuts (WARN) and refusals (ERROR) are reported. */
     fileops_log log;
+    /* Called by wal_open after each segment it has read and checked (every
+     * record's checksum), with the segment's name: a start that scans a
+     * long log can tell a supervisor it is alive. May be NULL. */
+    void (*progress)(void *ctx, const char *segment);
+    void *progress_ctx;
 } wal_opts;
 
 void wal_opts_default(wal_opts *opts);

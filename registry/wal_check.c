@@ -63,7 +63,7 @@ int wal_check_dir_ops(const char *dir, const fileops *fo, FILE *out)
 {
     wal_seg *segs = NULL;
     size_t n = 0;
-    int rc = wal__scan_dir(fo, dir, &segs, &n);
+    int rc = wal__scan_dir(fo, dir, &segs, &n, NULL, NULL);
     if (rc < 0) {
         fprintf(out, "%s: cannot read the log: %s\nresult: ERROR\n", dir, wal_strerror(rc));
         return 1;

@@ -107,7 +107,8 @@ typedef struct wal_seg {
  * chain from one segment to the next included. Returns 0 (damage is in the
  * verdicts), or -errno if the directory cannot be read (-ENOENT if absent).
  * *segs is malloc'd. */
-int wal__scan_dir(const fileops *fo, const char *dir, wal_seg **segs, size_t *n);
+int wal__scan_dir(const fileops *fo, const char *dir, wal_seg **segs, size_t *n,
+                  void (*progress)(void *ctx, const char *segment), void *progress_ctx);
 
 /* Cuts the torn tail of the last segment, if it has one: truncates and
  * fsyncs it, or removes it (and fsyncs dir) when no complete batch remains,

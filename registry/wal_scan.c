@@ -492,7 +492,8 @@ static int seg_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int wal__scan_dir(const fileops *fo, const char *dir, wal_seg **segs, size_t *n)
+int wal__scan_dir(const fileops *fo, const char *dir, wal_seg **segs, size_t *n,
+                  void (*progress)(void *ctx, const char *segment), void *progress_ctx)
 {
     wal_list l = {0};
     int rc = fo->list(fo->ctx, dir, list_cb, &l);
@@ -501,6 +502,8 @@ int wal__scan_dir(const fileops *fo, const char *dir, wal_seg **segs, size_t *n)
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
         wal_scan sc = {.s = &l.v[i], .last = i + 1 == l.n};
         rc = scan_file(fo, dir, &sc, i ? &l.v[i - 1] : NULL);
+        if (rc == 0 && progress)
+            progress(progress_ctx, l.v[i].name);
     }
     if (rc < 0) {
         free(l.v);

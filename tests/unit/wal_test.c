@@ -373,6 +373,44 @@ static void test_torn_whole_segment_removed(void **state)
     wt_rmdir(dir);
 }
 
+typedef struct progress_seen {
+    char names[16][32];
+    int n;
+} progress_seen;
+
+static void on_progress(void *ctx, const char *segment)
+{
+    progress_seen *p = ctx;
+    if (p->n < 16)
+        snprintf(p->names[p->n], sizeof p->names[0], "%s", segment);
+    p->n++;
+}
+
+/* wal_open reports each segment it has checked, oldest first (the daemon
+ * keeps systemd's start timeout extended with it). */
+static void test_open_reports_progress(void **state)
+{
+    (void)state;
+    char dir[64];
+    wt_log log;
+    wt_mkdtemp(dir, sizeof dir);
+    wal_opts o = wt_opts(100, 0, &log);
+    wal_t *w = open_ok(dir, &o);
+    write_batches(w, 1, 12, 4); /* segments 1, 5, 9 */
+    assert_int_equal(wal_segment_count(w), 3);
+    wal_close(w);
+    progress_seen seen = {.n = 0};
+    o.progress = on_progress;
+    o.progress_ctx = &seen;
+    w = open_ok(dir, &o);
+    assert_int_equal(seen.n, 3);
+    assert_string_equal(seen.names[0], wt_seg_name(1));
+    assert_string_equal(seen.names[1], wt_seg_name(5));
+    assert_string_equal(seen.names[2], wt_seg_name(9));
+    wal_close(w);
+    wt_rmdir(dir);
+}
+
 static void test_purge_and_snapshot_gap(void **state)
 {
     (void)state;
@@ -433,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_missing_segment_is_gap),
         cmocka_unit_test(test_zxid_backwards),
         cmocka_unit_test(test_torn_whole_segment_removed),
+        cmocka_unit_test(test_open_reports_progress),
         cmocka_unit_test(test_purge_and_snapshot_gap),
         cmocka_unit_test(test_purge_keeps_configured),
     };
