@@ -402,8 +402,8 @@ void reg__gc_unlink(reg_t *reg, reg_node *n);
 /* ---- byte streams (reg_wire.c) ------------------------------------------ */
 
 /* A little-endian writer with a sticky error: into a growing buffer, or
- * through a sink in 64 KiB pieces. It also keeps an FNV-1a hash of what
- * went through (snapshots end with it). */
+ * through a sink in 64 KiB pieces. It also keeps a CRC32C of what went
+ * through (snapshots end with it). */
 struct reg__wr {
     uint8_t *buf;
     size_t len, cap;
@@ -427,11 +427,13 @@ int reg__wr_flush(struct reg__wr *w);
 void reg__wr_free(struct reg__wr *w);
 
 /* A reader with a sticky error (-EINVAL once input is short or bad), over
- * a buffer or a source callback. */
+ * a buffer or a source callback. It keeps a CRC32C of what it read, or the
+ * FNV-1a hash snapshots of versions 1 and 2 end with (reg__rd_use_fnv). */
 struct reg__rd {
     const uint8_t *p;
     size_t len, off;
     int err;
+    bool fnv;
     uint64_t hash;
     int (*src)(void *ctx, void *p, size_t n);
     void *ctx;
@@ -440,6 +442,9 @@ struct reg__rd {
 void reg__rd_init(struct reg__rd *r, const uint8_t *p, size_t len,
                   int (*src)(void *, void *, size_t), void *ctx);
 bool reg__rd_bytes(struct reg__rd *r, void *out, size_t n);
+/* From now on the hash is FNV-1a, restarted over seen (the n bytes read so
+ * far), for a stream written before CRC32C replaced it. */
+void reg__rd_use_fnv(struct reg__rd *r, const void *seen, size_t n);
 uint8_t reg__rd_u8(struct reg__rd *r);
 uint32_t reg__rd_u32(struct reg__rd *r);
 int32_t reg__rd_i32(struct reg__rd *r);

@@ -1,7 +1,7 @@
 /*
  * reg_snapshot.c - the committed state as a stream of bytes, and back.
  *
- * Format (little-endian), version 2:
+ * Format (little-endian), version 3:
  *   "ZKREGSNP", u32 version, i64 last zxid
  *   u32 n ACLs:      u32 id, u32 n, n x (i32 perms, str scheme, str id)
  *   u32 n sessions:  i64 id, i64 timeout, u32 flags, 16 bytes password
@@ -9,8 +9,9 @@
  *     (bit 7: the data is ZooKeeper's null; the blob is then empty),
  *     i64 owner, i64 czxid, mzxid, pzxid, ctime, mtime, i32 version,
  *     cversion, aversion, u32 ACL id, blob data, u32 number of children
- *   i64 node count, i64 FNV-1a hash of every byte before it.
- * Version 1 is the same without null data; it is still read.
+ *   i64 node count, i64 CRC32C of every byte before it.
+ * Version 2 is the same with an FNV-1a hash instead (8 times slower to
+ * compute here), version 1 also without null data; both are still read.
  *
  * Writing walks the tree without recursion (parent links and sibling
  * search) through a 64 KiB buffer. Reading builds a complete new registry
@@ -27,7 +28,8 @@
 #include "reg_internal.h"
 
 #define SNAP_MAGIC "ZKREGSNP"
-#define SNAP_VERSION 2u
+#define SNAP_VERSION 3u
+#define SNAP_VERSION_FNV 2u /* read only: FNV-1a hash */
 #define SNAP_VERSION_OLD 1u /* read only: no null data */
 #define KIND_NULL_DATA 0x80u
 #define MAX_NAME 65535u
@@ -271,7 +273,7 @@ static void get_raw(struct reg__rd *r, struct rawnode *x, uint32_t version)
 {
     x->name = reg__rd_blob(r, MAX_NAME, &x->nlen);
     x->kind = reg__rd_u8(r);
-    if (version >= SNAP_VERSION && (x->kind & KIND_NULL_DATA)) {
+    if (version >= SNAP_VERSION_FNV && (x->kind & KIND_NULL_DATA)) {
         x->kind &= (uint8_t)~KIND_NULL_DATA;
         x->null_data = true;
     }
@@ -418,12 +420,16 @@ static void get_tree(struct loader *L)
 
 static void get_all(struct loader *L)
 {
-    char magic[8] = {0};
-    reg__rd_bytes(L->rd, magic, 8);
-    L->version = reg__rd_u32(L->rd);
-    if (memcmp(magic, SNAP_MAGIC, 8) != 0 ||
-        (L->version != SNAP_VERSION && L->version != SNAP_VERSION_OLD))
+    uint8_t head[12] = {0}; /* magic, u32 version */
+    reg__rd_bytes(L->rd, head, sizeof head);
+    L->version = (uint32_t)head[8] | (uint32_t)head[9] << 8 | (uint32_t)head[10] << 16 |
+                 (uint32_t)head[11] << 24;
+    if (memcmp(head, SNAP_MAGIC, 8) != 0 ||
+        (L->version != SNAP_VERSION && L->version != SNAP_VERSION_FNV &&
+         L->version != SNAP_VERSION_OLD))
         reg__rd_fail(L->rd);
+    else if (L->version != SNAP_VERSION)
+        reg__rd_use_fnv(L->rd, head, sizeof head);
     int64_t zxid = reg__rd_i64(L->rd);
     if (zxid < 0 || zxid == INT64_MAX)
         reg__rd_fail(L->rd);

@@ -6,13 +6,17 @@
  * straight down and check once at the end. The reader trusts nothing: every
  * length is checked against what is left (buffer mode) or against a caller's
  * maximum (stream mode) before anything is allocated, and strings may not
- * hold NUL bytes. Both keep a running FNV-1a hash of the bytes, which a
- * snapshot stores at its end.
+ * hold NUL bytes. Both keep a running CRC32C of the bytes, which a
+ * snapshot stores at its end. Snapshots of versions 1 and 2 stored an
+ * FNV-1a hash instead, which the reader can still compute: byte by byte it
+ * cost 217 ms per 186 MB (a 1M-znode snapshot) on each side, where the
+ * CRC32C instruction takes a few ms.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc32c.h"
 #include "reg_internal.h"
 
 #define SINK_BUF (64u * 1024u)
@@ -32,7 +36,7 @@ void reg__wr_init(struct reg__wr *w, int (*sink)(void *, const void *, size_t),
                   void *ctx)
 {
     memset(w, 0, sizeof(*w));
-    w->hash = FNV_OFFSET;
+    w->hash = 0; /* crc32c_update's start */
     w->sink = sink;
     w->ctx = ctx;
 }
@@ -66,7 +70,7 @@ void reg__wr_bytes(struct reg__wr *w, const void *p, size_t n)
 {
     if (w->err || n == 0)
         return;
-    w->hash = fnv(w->hash, p, n);
+    w->hash = crc32c_update((uint32_t)w->hash, p, n);
     if (w->sink) {
         if (!w->buf && (w->err = grow(w, SINK_BUF)))
             return;
@@ -135,7 +139,7 @@ void reg__rd_init(struct reg__rd *r, const uint8_t *p, size_t len,
     memset(r, 0, sizeof(*r));
     r->p = p;
     r->len = len;
-    r->hash = FNV_OFFSET;
+    r->hash = 0;
     r->src = src;
     r->ctx = ctx;
 }
@@ -166,8 +170,14 @@ bool reg__rd_bytes(struct reg__rd *r, void *out, size_t n)
         memcpy(out, r->p + r->off, n);
         r->off += n;
     }
-    r->hash = fnv(r->hash, out, n);
+    r->hash = r->fnv ? fnv(r->hash, out, n) : crc32c_update((uint32_t)r->hash, out, n);
     return true;
+}
+
+void reg__rd_use_fnv(struct reg__rd *r, const void *seen, size_t n)
+{
+    r->fnv = true;
+    r->hash = fnv(FNV_OFFSET, seen, n);
 }
 
 uint8_t reg__rd_u8(struct reg__rd *r)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc32c.h"
 #include "reg_fixture.h"
 
 /* ---- helpers ----------------------------------------------------------------- */
@@ -402,12 +403,12 @@ static void test_snapshot_roundtrip(void **state)
     fx_free(b);
 }
 
-/* Rewrites a snapshot as format version 1 (the version field, then the
- * closing hash over every byte before it). */
-static void as_version1(struct mem *m)
+/* Rewrites a snapshot as format version v, 1 or 2 (the version field, then
+ * the closing FNV-1a hash over every byte before it). */
+static void as_version(struct mem *m, uint8_t v)
 {
     uint64_t h = 0xcbf29ce484222325ull;
-    m->p[8] = 1;
+    m->p[8] = v;
     m->p[9] = m->p[10] = m->p[11] = 0;
     for (size_t i = 0; i + 8 < m->len; i++)
         h = (h ^ m->p[i]) * 0x100000001b3ull;
@@ -423,8 +424,8 @@ static void test_snapshot_version1(void **state)
     assert_int_equal(fx_create(a, 0, "/a", "x", 0, NULL, 0), 0);
     assert_int_equal(fx_create(a, 0, "/a/b", NULL, 0, NULL, 0), 0);
     struct mem m = snapshot(a->reg);
-    assert_int_equal(m.p[8], 2);
-    as_version1(&m);
+    assert_int_equal(m.p[8], 3);
+    as_version(&m, 1);
     fx *b = fx_new();
     assert_int_equal(reg_snapshot_read(b->reg, mem_read, &m), 0);
     char *da = dump_tree(a->reg), *db = dump_tree(b->reg);
@@ -437,11 +438,52 @@ static void test_snapshot_version1(void **state)
     op.data_null = true;
     assert_int_equal(fx_write(a, 0, &op, NULL), 0);
     m = snapshot(a->reg);
-    as_version1(&m);
+    as_version(&m, 1);
     b = fx_new();
     assert_int_equal(reg_snapshot_read(b->reg, mem_read, &m), -EINVAL);
     free(m.p);
     fx_free(b);
+    fx_free(a);
+}
+
+/* Version 3 closes with a CRC32C of every byte before it; version 2
+ * snapshots (FNV-1a) still load, and a wrong hash is refused in both. */
+static void test_snapshot_version2_and_crc(void **state)
+{
+    (void)state;
+    fx *a = fx_new();
+    populate(a, NULL, NULL);
+    struct mem m = snapshot(a->reg);
+    assert_int_equal(m.p[8], 3);
+    uint64_t stored = 0;
+    for (int i = 0; i < 8; i++)
+        stored |= (uint64_t)m.p[m.len - 8 + (size_t)i] << (8 * i);
+    assert_int_equal(stored, crc32c(m.p, m.len - 8));
+    uint8_t *orig = malloc(m.len);
+    memcpy(orig, m.p, m.len);
+    as_version(&m, 2);
+    fx *b = fx_new();
+    assert_int_equal(reg_snapshot_read(b->reg, mem_read, &m), 0);
+    char *da = dump_tree(a->reg), *db = dump_tree(b->reg);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+    fx_free(b);
+    /* version 2 with the CRC32C trailer, version 3 with the FNV one: refused */
+    memcpy(m.p, orig, m.len);
+    m.p[8] = 2;
+    m.off = 0;
+    b = fx_new();
+    assert_int_equal(reg_snapshot_read(b->reg, mem_read, &m), -EINVAL);
+    fx_free(b);
+    as_version(&m, 2);
+    m.p[8] = 3;
+    m.off = 0;
+    b = fx_new();
+    assert_int_equal(reg_snapshot_read(b->reg, mem_read, &m), -EINVAL);
+    fx_free(b);
+    free(orig);
+    free(m.p);
     fx_free(a);
 }
 
@@ -591,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_txn_garbage),
         cmocka_unit_test(test_snapshot_roundtrip),
         cmocka_unit_test(test_snapshot_version1),
+        cmocka_unit_test(test_snapshot_version2_and_crc),
         cmocka_unit_test(test_snapshot_hostile),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_orphan_ephemeral_replay),
