@@ -136,7 +136,7 @@ int reg_snapshot_write(const reg_t *reg,
     put_sessions(&w, reg);
     int64_t count = put_tree(&w, reg);
     reg__wr_i64(&w, count);
-    reg__wr_i64(&w, (int64_t)w.hash);
+    reg__wr_i64(&w, (int64_t)reg__wr_crc(&w));
     int rc = reg__wr_flush(&w);
     reg__wr_free(&w);
     return rc;
