@@ -23,6 +23,7 @@
 struct zkd_janitor {
     char *dir;
     const fileops *fo;
+    uv_mutex_t *guard;      /* the store's, against fork(); may be NULL */
     uv_thread_t thread;
     uv_mutex_t mu;
     uv_cond_t cond;
@@ -32,10 +33,25 @@ struct zkd_janitor {
     int last_err;           /* the janitor thread's: logs each new error once */
 };
 
+static void janitor__lock(void *ctx)
+{
+    uv_mutex_lock(ctx);
+}
+
+static void janitor__unlock(void *ctx)
+{
+    uv_mutex_unlock(ctx);
+}
+
 static void janitor__pass(zkd_janitor *j)
 {
     trash_pace pace = {.step_bytes = TRASH_STEP_BYTES, .pause_ms = TRASH_PAUSE_MS,
                        .stop = &j->stop};
+    if (j->guard) {
+        pace.lock = janitor__lock;
+        pace.unlock = janitor__unlock;
+        pace.lock_ctx = j->guard;
+    }
     int rc = trash_empty(j->fo, j->dir, &pace);
     if (rc > 0)
         atomic_fetch_add(&j->deleted, (uint_fast64_t)rc);
@@ -60,7 +76,8 @@ static void janitor__main(void *arg)
     }
 }
 
-int zkd_janitor_start(zkd_janitor **out, const char *dir, const fileops *fo)
+int zkd_janitor_start(zkd_janitor **out, const char *dir, const fileops *fo,
+                      uv_mutex_t *guard)
 {
     zkd_janitor *j = calloc(1, sizeof *j);
     if (j == NULL || (j->dir = strdup(dir)) == NULL) {
@@ -68,6 +85,7 @@ int zkd_janitor_start(zkd_janitor **out, const char *dir, const fileops *fo)
         return -ENOMEM;
     }
     j->fo = fo;
+    j->guard = guard;
     j->pending = true; /* the trash a crash may have left */
     atomic_init(&j->stop, false);
     atomic_init(&j->deleted, 0);

@@ -12,14 +12,18 @@
 #define ZK_DAEMON_D_JANITOR_H
 
 #include <stdint.h>
+#include <uv.h>
 
 #include "fileops.h"
 
 typedef struct zkd_janitor zkd_janitor;
 
 /* Starts the thread for dir (copied) through fo (borrowed; must be
- * thread-safe and outlive the janitor). Returns 0 and *out, or -errno. */
-int zkd_janitor_start(zkd_janitor **out, const char *dir, const fileops *fo);
+ * thread-safe and outlive the janitor). guard (may be NULL; borrowed) is
+ * held around all its work but the pauses: the store's guard against
+ * fork() (d_persist.h). Returns 0 and *out, or -errno. */
+int zkd_janitor_start(zkd_janitor **out, const char *dir, const fileops *fo,
+                      uv_mutex_t *guard);
 /* Any thread: asks for another pass over the trash. */
 void zkd_janitor_wake(zkd_janitor *j);
 /* Files deleted so far. */

@@ -88,6 +88,14 @@ typedef struct zkd_store {
     void (*kick)(void *ctx);  /* asks the pipeline to run a purge soon */
     void *kick_ctx;
     struct zkd_janitor *janitor; /* deletes what purges moved to the trash */
+    /* Held by fork() (trylock: a snapshot waits for the next commit rather
+     * than the loop for the lock) and by the threads that allocate memory
+     * beside the loop - the purge on the log's writer, the janitor's work -
+     * so that no snapshot child inherits a lock taken mid-call: a child
+     * under AddressSanitizer hung in a futex after such a fork (1 in ~20
+     * runs of test_old_files_go_through_the_trash, 4 at a time). */
+    uv_mutex_t fork_guard;
+    bool guard_init;
     zkd_store_stats stats;
 } zkd_store;
 
@@ -102,7 +110,8 @@ int zkd_store_open(zkd_store *s, uv_loop_t *loop, reg_t *reg,
 /* n more txns were committed: starts a snapshot when one is due. */
 void zkd_store_committed(zkd_store *s, uint64_t n);
 /* Starts a snapshot of the committed state now, unless one is running or
- * nothing changed since the last one. Returns 0 or a negative error. */
+ * nothing changed since the last one. Returns 0, -EAGAIN while a thread
+ * holds fork_guard (try again), or another negative error. */
 int zkd_store_snapshot(zkd_store *s);
 /* Loop thread: true (once) if a purge is due; the caller then runs
  * zkd_store_purge on the thread that holds the log's batch. */

@@ -216,7 +216,9 @@ int zkd_store_open(zkd_store *s, uv_loop_t *loop, reg_t *reg, const zkd_store_op
         s->sig_init = true;
         s->sigchld.data = s;
     }
-    if (rc == 0 && (rc = zkd_janitor_start(&s->janitor, s->dir, s->fo)) < 0)
+    if (rc == 0 && (rc = uv_mutex_init(&s->fork_guard)) == 0)
+        s->guard_init = true;
+    if (rc == 0 && (rc = zkd_janitor_start(&s->janitor, s->dir, s->fo, &s->fork_guard)) < 0)
         zkd_error("storage: cannot start the thread that deletes old files: %s",
                   strerror(-rc));
     if (rc < 0) {
@@ -238,6 +240,9 @@ void zkd_store_close(zkd_store *s)
     }
     zkd_janitor_stop(s->janitor);
     s->janitor = NULL;
+    if (s->guard_init)
+        uv_mutex_destroy(&s->fork_guard);
+    s->guard_init = false;
     wal_close(s->wal);
     free(s->dir);
     s->wal = NULL;

@@ -170,6 +170,10 @@ static int snap__fork(zkd_store *s, int64_t zxid)
     int rc = uv_signal_start(&s->sigchld, snap__on_sigchld, SIGCHLD);
     if (rc < 0)
         return rc;
+    if (uv_mutex_trylock(&s->fork_guard) != 0) {
+        uv_signal_stop(&s->sigchld);
+        return -EAGAIN;
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -179,6 +183,7 @@ static int snap__fork(zkd_store *s, int64_t zxid)
     if (pid == 0)
         snap__child(s, zxid, parent, &old);
     int err = errno;
+    uv_mutex_unlock(&s->fork_guard);
     snap__fork_stats(s, t0);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
@@ -207,10 +212,14 @@ int zkd_store_snapshot(zkd_store *s)
     if (s->wal == NULL || s->stopping || s->child)
         return -EBUSY;
     int64_t zxid = reg_last_zxid(s->reg);
+    uint64_t since = s->since_snapshot;
     s->since_snapshot = 0;
     if (zxid == 0 || zxid == s->last_snapshot_zxid)
         return 0;
-    return s->o.snapshot_inline ? snap__inline(s, zxid) : snap__fork(s, zxid);
+    int rc = s->o.snapshot_inline ? snap__inline(s, zxid) : snap__fork(s, zxid);
+    if (rc == -EAGAIN)
+        s->since_snapshot = since; /* the next commit tries again */
+    return rc;
 }
 
 void zkd_store_committed(zkd_store *s, uint64_t n)
@@ -224,7 +233,7 @@ void zkd_store_committed(zkd_store *s, uint64_t n)
         s->child || s->stopping || s->wal == NULL)
         return;
     int rc = zkd_store_snapshot(s);
-    if (rc < 0 && !s->o.snapshot_inline)
+    if (rc < 0 && rc != -EAGAIN && !s->o.snapshot_inline)
         zkd_warn("storage: cannot start a snapshot: %s", wal_strerror(rc));
 }
 
@@ -235,10 +244,9 @@ bool zkd_store_take_purge(zkd_store *s)
     return due;
 }
 
-int zkd_store_purge(zkd_store *s, int *snaps, int *segs)
+static int snap__purge_locked(zkd_store *s, int *snaps, int *segs)
 {
     int64_t oldest = 0;
-    *snaps = *segs = 0;
     int rc = snap_purge(s->dir, s->fo, s->o.snapshots_kept, &oldest);
     if (rc < 0)
         return rc;
@@ -250,6 +258,15 @@ int zkd_store_purge(zkd_store *s, int *snaps, int *segs)
         return rc;
     *segs = rc;
     return 0;
+}
+
+int zkd_store_purge(zkd_store *s, int *snaps, int *segs)
+{
+    *snaps = *segs = 0;
+    uv_mutex_lock(&s->fork_guard); /* it allocates (directory listings) */
+    int rc = snap__purge_locked(s, snaps, segs);
+    uv_mutex_unlock(&s->fork_guard);
+    return rc;
 }
 
 void zkd_store_purged(zkd_store *s, int rc, int snaps, int segs)

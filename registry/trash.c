@@ -63,6 +63,18 @@ static bool trash__stopped(const trash_pace *pace)
     return pace->stop && atomic_load_explicit(pace->stop, memory_order_acquire);
 }
 
+static void trash__lock(const trash_pace *pace)
+{
+    if (pace->lock)
+        pace->lock(pace->lock_ctx);
+}
+
+static void trash__unlock(const trash_pace *pace)
+{
+    if (pace->unlock)
+        pace->unlock(pace->lock_ctx);
+}
+
 static void trash__pause(unsigned ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
@@ -89,8 +101,11 @@ static int trash__delete(const fileops *fo, const char *path, const trash_pace *
         }
         size -= step;
         rc = fo->ftruncate(fo->ctx, fd, size);
-        if (rc == 0 && pace->pause_ms)
+        if (rc == 0 && pace->pause_ms) {
+            trash__unlock(pace);
             trash__pause(pace->pause_ms);
+            trash__lock(pace);
+        }
     }
     fo->close(fo->ctx, fd);
     if (rc == 0)
@@ -103,6 +118,7 @@ int trash_empty(const fileops *fo, const char *dir, const trash_pace *pace)
     trash_pace none = {0};
     trash_list l = {0};
     pace = pace ? pace : &none;
+    trash__lock(pace);
     int rc = fo->list(fo->ctx, dir, trash__collect, &l);
     int done = 0;
     for (size_t i = 0; rc == 0 && i < l.n && !trash__stopped(pace); i++) {
@@ -117,6 +133,7 @@ int trash_empty(const fileops *fo, const char *dir, const trash_pace *pace)
     }
     trash__free(&l);
     int src = done ? fo->fsync_dir(fo->ctx, dir) : 0;
+    trash__unlock(pace);
     rc = rc ? rc : src;
     return rc < 0 ? rc : done;
 }

@@ -46,6 +46,11 @@ typedef struct trash_pace {
     uint64_t step_bytes;   /* freed per step; 0 = TRASH_STEP_BYTES */
     unsigned pause_ms;     /* between steps; 0 = no pause (start-up, tests) */
     const atomic_bool *stop; /* may be NULL; checked between steps */
+    /* May be NULL: held around all the work (listing, each step), not
+     * around the pauses - the daemon's guard against fork() (d_persist.h). */
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void *lock_ctx;
 } trash_pace;
 
 /* Blocking, for a background thread: deletes every trash file of dir,

@@ -157,7 +157,7 @@ static void test_snapshot_child_runs_at_idle_priority(void **state)
     assert_int_equal(pf_open(&x), 0);
     pf_create(&x, "/a", "x");
     pf_run(&x);
-    assert_int_equal(zkd_store_snapshot(&x.n.s), 0);
+    assert_int_equal(pf_snapshot(&x), 0);
     pid_t child = x.n.s.child;
     assert_true(child > 0);
     assert_int_equal(child_policy(child, SCHED_IDLE), SCHED_IDLE);

@@ -10,9 +10,11 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "d_log.h"
 #include "wal_testutil.h"
@@ -74,6 +76,17 @@ int pf_open(pf *x)
     assert_int_equal(zkd_pipeline_attach(&n->p, &n->s, pf__on_fatal, n), 0);
     n->up = true;
     return zkd_persist_end_sessions(&n->p, PF_NOW);
+}
+
+int pf_snapshot(pf *x)
+{
+    int rc = -EAGAIN;
+    for (int i = 0; i < 2000 && rc == -EAGAIN; i++) {
+        rc = zkd_store_snapshot(&x->n.s);
+        if (rc == -EAGAIN)
+            usleep(1000);
+    }
+    return rc;
 }
 
 void pf_close(pf *x)

@@ -66,6 +66,9 @@ int pf_open(pf *x);
 void pf_close(pf *x);
 /* Runs the loop until nothing is pending. */
 void pf_run(pf *x);
+/* zkd_store_snapshot, tried again while the fork guard is busy (the
+ * janitor's pass at start may hold it for a moment). */
+int pf_snapshot(pf *x);
 
 /* Queues one write of the kind; returns its index. */
 size_t pf_create(pf *x, const char *path, const char *data);

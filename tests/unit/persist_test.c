@@ -381,7 +381,7 @@ static void test_damage_refuses_start(void **state)
     assert_int_equal(pf_open(&x), WAL_ECORRUPT);
     wt_flip(x.dir, seg, 60);
     assert_int_equal(pf_open(&x), 0);
-    assert_int_equal(zkd_store_snapshot(&x.n.s), 0);
+    assert_int_equal(pf_snapshot(&x), 0);
     pf_close(&x);
     const char *snap = wt_snap_name(50);
     wt_flip(x.dir, snap, wt_file_size(x.dir, snap) / 2);
