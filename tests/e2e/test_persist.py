@@ -366,31 +366,53 @@ def test_old_files_go_through_the_trash(tmp_path):
         f.write(b"\xab" * (20 << 20))  # more than two deletion steps
     d = storage_daemon(data, "snapshot_every = 20; snapshots_kept = 2; "
                              "segment_bytes = 65536; preallocate_bytes = 0;")
-    d.start()
-    c = Client(d.sock)
-    blob = "v" * 2000
-    for i in range(150):
-        assert c.cmd("CREATE /big%d %s" % (i, blob)).startswith("OK ")
-    c.close()
 
     def files(prefix):
         return sorted(n for n in os.listdir(data) if n.startswith(prefix))
 
-    deadline = time.time() + 20
-    while time.time() < deadline and (files("trash.") or len(files("snapshot.")) > 2):
-        time.sleep(0.05)
-    assert files("trash.") == [], os.listdir(data)
-    assert len(files("snapshot.")) == 2, os.listdir(data)
-    purged = re.findall(r"deleting (\d+) old snapshots and (\d+) log segments", d.read_log())
-    assert sum(int(segs) for _, segs in purged) > 0, d.read_log()
-    r = check_data(data)
-    assert r.returncode == 0 and "trash:" not in r.stdout, r.stdout
-    assert d.stop() == 0
+    def until(cond, what):
+        deadline = time.time() + 20
+        while time.time() < deadline and not cond():
+            time.sleep(0.05)
+        assert cond(), "%s: %s\n%s" % (what, os.listdir(data), d.read_log()[-3000:])
+
     d.start()
-    c = Client(d.sock)
-    assert c.cmd("GET /big149").startswith("OK " + blob)
-    c.close()
-    assert d.stop() == 0
+    try:
+        c = Client(d.sock)
+        blob = "v" * 2000
+        # five rounds of 40 writes (over a segment each), each waiting for
+        # its snapshot, however slow the child: five snapshots, three purged
+        for r in range(5):
+            for i in range(40):
+                assert c.cmd("CREATE /big%d %s" % (r * 40 + i, blob)).startswith("OK ")
+            until(lambda: d.read_log().count("storage: snapshot at") > r,
+                  "snapshot %d" % (r + 1))
+        c.close()
+        # the purge after the last snapshot comes a moment after its log
+        # line: wait until the directory has stayed clean for a second
+        clean_since = [None]
+
+        def settled():
+            if files("trash.") or len(files("snapshot.")) != 2:
+                clean_since[0] = None
+            elif clean_since[0] is None:
+                clean_since[0] = time.time()
+            return clean_since[0] is not None and time.time() - clean_since[0] >= 1.0
+        until(settled, "trash emptied")
+        purged = re.findall(r"deleting (\d+) old snapshots and (\d+) log segments",
+                            d.read_log())
+        assert sum(int(segs) for _, segs in purged) > 0, d.read_log()
+        r = check_data(data)
+        assert r.returncode == 0 and "trash:" not in r.stdout, r.stdout
+        assert d.stop() == 0
+        d.start()
+        c = Client(d.sock)
+        assert c.cmd("GET /big199").startswith("OK " + blob)
+        c.close()
+        assert d.stop() == 0
+    finally:
+        if d.proc is not None and d.proc.poll() is None:
+            d.kill9()
 
 
 def test_preallocated_log_goes_on_after_restart(tmp_path):
