@@ -126,20 +126,20 @@ static void test_fork_snapshots_and_purge(void **state)
     pf_done(&x);
 }
 
-/* The POSIX table, but opening a snapshot's temp file takes 400 ms: the
- * child stays alive long enough to be looked at. */
+/* The POSIX table, but opening a snapshot's temp file takes 1.5 s: the
+ * child stays alive long enough to be looked at, even on a loaded machine. */
 static int slow_open(void *ctx, const char *path, int flags, unsigned mode)
 {
     (void)ctx;
     if (strstr(path, "tmp.snapshot."))
-        usleep(400 * 1000);
+        usleep(1500 * 1000);
     return fileops_posix()->open(NULL, path, flags, mode);
 }
 
 static int child_policy(pid_t pid, int want)
 {
     int got = -1;
-    for (int i = 0; i < 300 && (got = sched_getscheduler(pid)) != want; i++)
+    for (int i = 0; i < 1000 && (got = sched_getscheduler(pid)) != want; i++)
         usleep(1000);
     return got;
 }

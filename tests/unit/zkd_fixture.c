@@ -21,6 +21,7 @@
 
 #include "d_log.h"
 #include "d_server.h"
+#include "d_zk_int.h"
 
 /* ---- failures ------------------------------------------------------------ */
 
@@ -125,7 +126,7 @@ static int zt__slow_snap_open(void *ctx, const char *path, int flags, unsigned m
 {
     (void)ctx;
     if (strstr(path, "tmp.snapshot."))
-        usleep(600 * 1000);
+        usleep(1500 * 1000);
     return fileops_posix()->open(NULL, path, flags, mode);
 }
 
@@ -136,6 +137,8 @@ void zt_hook_slow_snapshots(zkd *d)
     zt__slow_snap_ops = *fileops_posix();
     zt__slow_snap_ops.open = zt__slow_snap_open;
     d->store.fo = &zt__slow_snap_ops; /* what the snapshot child writes through */
+    if (d->zk && d->zk->sweep_on)
+        uv_timer_stop(&d->zk->sweep); /* no timer to wake the loop meanwhile */
 }
 
 void zt_run(zt *t, zt_setup setup, zt_scenario scenario)

@@ -41,9 +41,10 @@ struct zt {
  * after a clean stop. The caller asserts t->failed_line == 0. */
 void zt_run(zt *t, zt_setup setup, zt_scenario scenario);
 
-/* An init_hook: the snapshot child takes 600 ms to open its temp file, so
+/* An init_hook: the snapshot child takes 1.5 s to open its temp file, so
  * that a snapshot runs that long (the pipeline then commits from its idle
- * handle, a few txns per loop turn). */
+ * handle, a few txns per loop turn), and the ZooKeeper server's 1 s sweep
+ * is stopped, so that no timer wakes the loop meanwhile. */
 void zt_hook_slow_snapshots(struct zkd *d);
 
 /* Stops the daemon now, from the client thread (once; otherwise the

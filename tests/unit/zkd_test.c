@@ -410,10 +410,11 @@ static long long now_ms(void)
 
 /* Each reply goes out in the loop turn that made it, even when nothing
  * else happens after. While a snapshot child runs (the first one starts
- * after the session's own txn and takes 600 ms here), a batch of more
+ * after the session's own txn and takes 1.5 s here), a batch of more
  * than 8 durable txns is committed 8 per loop turn from an idle callback;
- * before, the replies of those commits waited for the next event - the
- * child's exit, 0.6 s later. */
+ * before, the replies of those commits waited for the next event - here
+ * the child's exit, 1.5 s later (the sweep timer is stopped, the tick is
+ * 5 s). */
 static void sc_reply_while_snapshot_runs(zt *t)
 {
     zt_sess a;
@@ -436,7 +437,7 @@ static void sc_reply_while_snapshot_runs(zt *t)
     }
     long long ms = now_ms() - t0;
     ZT_CHECK(t, ok == N, "%d of %d creates answered", ok, N);
-    ZT_CHECK(t, ms < 300, "the %d creates were answered after %lld ms", N, ms);
+    ZT_CHECK(t, ms < 700, "the %d creates were answered after %lld ms", N, ms);
     close(a.fd);
 }
 
