@@ -29,7 +29,6 @@ struct zkd_janitor {
     uv_cond_t cond;
     bool pending;           /* under mu: a pass was asked for */
     atomic_bool stop;       /* also read by trash_empty between steps */
-    atomic_uint_fast64_t deleted;
     int last_err;           /* the janitor thread's: logs each new error once */
 };
 
@@ -53,8 +52,6 @@ static void janitor__pass(zkd_janitor *j)
         pace.lock_ctx = j->guard;
     }
     int rc = trash_empty(j->fo, j->dir, &pace);
-    if (rc > 0)
-        atomic_fetch_add(&j->deleted, (uint_fast64_t)rc);
     if (rc < 0 && rc != j->last_err)
         zkd_warn("storage: cannot delete the old files moved to trash in %s: %s "
                  "(tried again after the next purge)", j->dir, strerror(-rc));
@@ -88,7 +85,6 @@ int zkd_janitor_start(zkd_janitor **out, const char *dir, const fileops *fo,
     j->guard = guard;
     j->pending = true; /* the trash a crash may have left */
     atomic_init(&j->stop, false);
-    atomic_init(&j->deleted, 0);
     int rc = uv_mutex_init(&j->mu);
     if (rc == 0 && (rc = uv_cond_init(&j->cond)) < 0)
         uv_mutex_destroy(&j->mu);
@@ -113,11 +109,6 @@ void zkd_janitor_wake(zkd_janitor *j)
     j->pending = true;
     uv_cond_signal(&j->cond);
     uv_mutex_unlock(&j->mu);
-}
-
-uint64_t zkd_janitor_deleted(zkd_janitor *j)
-{
-    return j ? (uint64_t)atomic_load(&j->deleted) : 0;
 }
 
 void zkd_janitor_stop(zkd_janitor *j)

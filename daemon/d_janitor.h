@@ -11,7 +11,6 @@
 #ifndef ZK_DAEMON_D_JANITOR_H
 #define ZK_DAEMON_D_JANITOR_H
 
-#include <stdint.h>
 #include <uv.h>
 
 #include "fileops.h"
@@ -26,8 +25,6 @@ int zkd_janitor_start(zkd_janitor **out, const char *dir, const fileops *fo,
                       uv_mutex_t *guard);
 /* Any thread: asks for another pass over the trash. */
 void zkd_janitor_wake(zkd_janitor *j);
-/* Files deleted so far. */
-uint64_t zkd_janitor_deleted(zkd_janitor *j);
 /* Asks the thread to stop (between two steps), joins it and frees j.
  * NULL is fine. What is left stays trash until the next start. */
 void zkd_janitor_stop(zkd_janitor *j);

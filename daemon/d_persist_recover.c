@@ -52,31 +52,33 @@ static double store__ms_since(uint64_t t0)
     return (double)(uv_hrtime() - t0) / 1e6;
 }
 
-/* Once a second during a long recovery: more time from systemd. */
-static void store__progress(store_rd *r)
+/* At most once a second during a long recovery: more time from systemd.
+ * True if it asked. */
+static bool store__extend(store_rd *r)
 {
-    if ((++r->calls & 1023) != 0)
-        return;
     uint64_t now = uv_hrtime();
     if (now - r->last_notify < STORE_PROGRESS_NS)
-        return;
+        return false;
     r->last_notify = now;
     zkd_notify_extend_timeout(STORE_EXTEND_USEC);
-    zkd_debug("storage: recovery in progress (%" PRIu64 " snapshot bytes, %" PRIu64
-              " records)", r->off, r->first ? (uint64_t)(r->last - r->first + 1) : 0);
+    return true;
+}
+
+/* While the snapshot is read and the log replayed (every 1024th call
+ * looks at the clock). */
+static void store__progress(store_rd *r)
+{
+    if ((++r->calls & 1023) == 0 && store__extend(r))
+        zkd_debug("storage: recovery in progress (%" PRIu64 " snapshot bytes, %" PRIu64
+                  " records)", r->off, r->first ? (uint64_t)(r->last - r->first + 1) : 0);
 }
 
 /* After each log segment wal_open has checked: the scan of a long log
  * comes before the replay and can take as long. */
 static void store__scan_progress(void *ctx, const char *segment)
 {
-    store_rd *r = ctx;
-    uint64_t now = uv_hrtime();
-    if (now - r->last_notify < STORE_PROGRESS_NS)
-        return;
-    r->last_notify = now;
-    zkd_notify_extend_timeout(STORE_EXTEND_USEC);
-    zkd_debug("storage: recovery in progress (checking the log: %s)", segment);
+    if (store__extend(ctx))
+        zkd_debug("storage: recovery in progress (checking the log: %s)", segment);
 }
 
 static int store__snap_read(void *ctx, void *p, size_t n)

@@ -150,10 +150,15 @@ static int segs_push(wal_t *w, int64_t first_zxid)
     return 0;
 }
 
+static void seg_name(int64_t zxid, char name[WAL_NAME_LEN + 1])
+{
+    snprintf(name, WAL_NAME_LEN + 1, WAL_NAME_FMT, (unsigned long long)zxid);
+}
+
 static int seg_path(const wal_t *w, int64_t zxid, char *buf, size_t len)
 {
     char name[WAL_NAME_LEN + 1];
-    snprintf(name, sizeof name, WAL_NAME_FMT, (unsigned long long)zxid);
+    seg_name(zxid, name);
     return wal__path(buf, len, w->dir, name);
 }
 
@@ -617,7 +622,7 @@ size_t wal_segment_count(const wal_t *w)
 static int purge_one(wal_t *w, int64_t first_zxid)
 {
     char name[WAL_NAME_LEN + 1];
-    snprintf(name, sizeof name, WAL_NAME_FMT, (unsigned long long)first_zxid);
+    seg_name(first_zxid, name);
     int rc = trash_move(w->fo, w->dir, name);
     return rc == -ENOENT ? 0 : rc;
 }

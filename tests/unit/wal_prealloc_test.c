@@ -43,6 +43,16 @@ static void batches(wal_t *w, int64_t first, int64_t last, int per)
     assert_int_equal(wal_durable_zxid(w), last);
 }
 
+/* Ten records, a batch each, in one segment of dir through o (closed
+ * again); seg gets the segment's name. */
+static void ten_records(const char *dir, const wal_opts *o, char seg[WAL_NAME_LEN + 1])
+{
+    wal_t *w = open_on(dir, px, o);
+    batches(w, 1, 10, 1);
+    wal_close(w);
+    snprintf(seg, WAL_NAME_LEN + 1, "%s", wt_seg_name(1));
+}
+
 /* Opens dir through fo, replays what follows after into *seen. */
 static int reopen_after(const char *dir, const fileops *fo, wal_opts *o, wt_log *log,
                         int64_t after, wt_seen *seen)
@@ -174,11 +184,8 @@ static void test_torn_record_then_zeros(void **state)
     wt_seen *seen = calloc(1, sizeof *seen);
     wt_mkdtemp(dir, sizeof dir);
     wal_opts o = wt_opts(SEG_1M, FILL, NULL);
-    wal_t *w = open_on(dir, px, &o);
-    batches(w, 1, 10, 1);
-    wal_close(w);
     char seg[WAL_NAME_LEN + 1];
-    snprintf(seg, sizeof seg, "%s", wt_seg_name(1));
+    ten_records(dir, &o, seg);
     uint64_t d9 = rec_off(dir, seg, 10), d10 = data_end(dir, seg);
     size_t len;
     uint8_t *orig = wt_read_file(dir, seg, &len);
@@ -203,7 +210,7 @@ static void test_torn_record_then_zeros(void **state)
     }
     /* the writer goes on where the torn record began */
     o.log = wt_log_sink(&log);
-    w = open_on(dir, px, &o);
+    wal_t *w = open_on(dir, px, &o);
     batches(w, 10, 12, 1);
     wal_close(w);
     assert_int_equal(zxid_at(dir, seg, d9), 10);
@@ -275,11 +282,8 @@ static void test_zero_gap_then_records_refused(void **state)
     wt_seen *seen = calloc(1, sizeof *seen);
     wt_mkdtemp(dir, sizeof dir);
     wal_opts o = wt_opts(SEG_1M, FILL, NULL);
-    wal_t *w = open_on(dir, px, &o);
-    batches(w, 1, 10, 1);
-    wal_close(w);
     char seg[WAL_NAME_LEN + 1];
-    snprintf(seg, sizeof seg, "%s", wt_seg_name(1));
+    ten_records(dir, &o, seg);
     uint64_t r5 = rec_off(dir, seg, 5), r6 = rec_off(dir, seg, 6);
     uint64_t size = wt_file_size(dir, seg);
     fill_bytes(dir, seg, r5, r6, 0); /* a synced batch read back as zeros */
@@ -303,11 +307,8 @@ static void test_zero_gap_then_bytes_in_last_segment_cut(void **state)
     wt_seen *seen = calloc(1, sizeof *seen);
     wt_mkdtemp(dir, sizeof dir);
     wal_opts o = wt_opts(SEG_1M, FILL, NULL);
-    wal_t *w = open_on(dir, px, &o);
-    batches(w, 1, 10, 1);
-    wal_close(w);
     char seg[WAL_NAME_LEN + 1];
-    snprintf(seg, sizeof seg, "%s", wt_seg_name(1));
+    ten_records(dir, &o, seg);
     uint64_t end = data_end(dir, seg);
     fill_bytes(dir, seg, end + 1024, end + 1100, 0xa5);
     assert_int_equal(reopen_on(dir, px, &o, &log, seen), 0);
