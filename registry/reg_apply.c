@@ -10,7 +10,9 @@
  *
  * Records from our own pipeline always apply cleanly. Records replayed from
  * a log are applied with the same tolerance as ZooKeeper's: a missing node
- * or an existing one is an error result, never a crash.
+ * or an existing one is an error result, never a crash. What the snapshot
+ * reader would refuse (a child under an ephemeral) is refused here too, so
+ * that whatever recovery accepts can be snapshotted and read back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -84,6 +86,10 @@ static int apply_create(reg_t *reg, const reg_txn *t, struct reg__rec *r,
         return plen ? REG_ENONODE : REG_ENODEEXISTS;
     if (nlen == 0 || (r->acl.n == 0))
         return REG_EBADARGUMENTS;
+    /* reg_prepare never makes this record; a log that holds one is refused
+     * here, or the next snapshot would hold a tree its reader rejects */
+    if (parent->kind == REG__EPHEMERAL)
+        return REG_ENOCHILDRENFOREPHEMERALS;
     struct reg__dir *pd = reg__node_dir(reg, parent);
     if (!pd)
         return -ENOMEM;

@@ -23,8 +23,10 @@
  * from `store_fuzz --write-seeds DIR`. Without it (the ctest test), main()
  * makes the seeds in memory and runs seeded mutations of them
  * (STORE_FUZZ_ITERS, default 20000, for at most STORE_FUZZ_SECONDS,
- * default 8; STORE_FUZZ_SEED).
+ * default 8; STORE_FUZZ_SEED). Files and directories on its command line
+ * join the seeds: tests/fuzz/store_corpus keeps inputs that found bugs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -356,17 +358,24 @@ typedef struct fz_seed {
     size_t n;
 } fz_seed;
 
-static fz_seed seeds[8];
+#define FZ_MAX_SEEDS 256
+
+static fz_seed seeds[FZ_MAX_SEEDS];
 static size_t nseeds;
 
-static void fz_add_seed(uint8_t kind, const uint8_t *p, size_t n)
+/* Takes p[0..n) as a seed (the kind byte first when kind >= 0). */
+static void fz_add_seed(int kind, const uint8_t *p, size_t n)
 {
+    CHECK(nseeds < FZ_MAX_SEEDS);
     fz_seed *s = &seeds[nseeds++];
-    s->p = malloc(n + 1);
+    size_t head = kind >= 0;
+    s->p = malloc(n + head);
     CHECK(s->p != NULL);
-    s->p[0] = kind;
-    memcpy(s->p + 1, p, n);
-    s->n = n + 1;
+    if (head)
+        s->p[0] = (uint8_t)kind;
+    if (n)
+        memcpy(s->p + head, p, n);
+    s->n = n + head;
 }
 
 /* A record list: the ops a user makes, prepared over a base tree and
@@ -495,6 +504,43 @@ static size_t mutate(uint8_t *b, size_t n, size_t cap)
     }
 }
 
+static int fz_load_file(const char *path)
+{
+    fz_mem m = {0};
+    uint8_t chunk[4096];
+    size_t k;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        CHECK(fz_put(&m, chunk, k) == 0);
+    fclose(f);
+    fz_add_seed(-1, m.p, m.len);
+    free(m.p);
+    return 0;
+}
+
+/* A file, or every file in a directory (a corpus, a crash to reproduce). */
+static int fz_load_path(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return fz_load_file(path);
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        char full[4096];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        rc = fz_load_file(full);
+    }
+    closedir(d);
+    return rc;
+}
+
 static int write_seeds(const char *dir)
 {
     for (size_t i = 0; i < nseeds; i++) {
@@ -521,6 +567,11 @@ int main(int argc, char **argv)
         fz_free_seeds();
         return rc;
     }
+    for (int i = 1; i < argc; i++)
+        if (fz_load_path(argv[i]) < 0) {
+            fz_free_seeds();
+            return 2;
+        }
     const char *e = getenv("STORE_FUZZ_ITERS");
     size_t iters = e ? strtoul(e, NULL, 10) : 20000;
     if ((e = getenv("STORE_FUZZ_SEED")) != NULL)

@@ -625,6 +625,39 @@ static void test_orphan_ephemeral_replay(void **state)
     fx_free(b);
 }
 
+/* A logged create under a node that is an ephemeral by the time it is
+ * replayed (a log from a buggy build, or edited and re-summed) is refused
+ * as ZooKeeper's prep would refuse it: applied, it would make a tree whose
+ * snapshot the reader rejects, and the next restart would fail. */
+static void test_replayed_child_of_ephemeral(void **state)
+{
+    (void)state;
+    fx *a = fx_new(), *b = fx_new();
+    struct log log = {0};
+    reg_op e = fx_op_create("/e", NULL, 0), x = fx_op_create("/x", NULL, 0);
+    reg_op c = fx_op_create("/e/c", NULL, 0);
+    assert_int_equal(logged(a, 0, &e, &log), 0);
+    assert_int_equal(logged(a, 0, &x, &log), 0);
+    assert_int_equal(logged(a, 0, &c, &log), 0); /* zxid 3 */
+    int64_t s = new_session(b, NULL, 1000, 0);
+    assert_int_equal(fx_create(b, s, "/e", NULL, REG_CREATE_EPHEMERAL, NULL, 0), 0);
+    reg_txn *t;
+    assert_int_equal(reg_txn_decode(log.buf[2], log.len[2], &t), 0);
+    assert_int_equal(reg_commit(b->reg, t, NULL), REG_ENOCHILDRENFOREPHEMERALS);
+    assert_int_equal(reg_last_zxid(b->reg), 3);
+    assert_false(fx_exists(b, "/e/c"));
+    assert_int_equal(fx_stat(b, "/e").num_children, 0);
+    struct mem m = snapshot(b->reg);
+    fx *r = fx_new();
+    assert_int_equal(reg_snapshot_read(r->reg, mem_read, &m), 0);
+    assert_true(fx_exists(r, "/e"));
+    free(m.p);
+    log_free(&log);
+    fx_free(a);
+    fx_free(b);
+    fx_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_hostile),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_orphan_ephemeral_replay),
+        cmocka_unit_test(test_replayed_child_of_ephemeral),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
