@@ -147,8 +147,8 @@ static void get_acl(struct reg__rd *r, struct reg__acl_list *a)
     for (uint32_t i = 0; i < n && !r->err; i++) {
         a->n = i + 1;
         a->e[i].perms = reg__rd_i32(r);
-        a->e[i].scheme = reg__rd_str(r, MAX_PATH);
-        a->e[i].id = reg__rd_str(r, MAX_PATH);
+        a->e[i].scheme = reg__rd_str(r, REG__MAX_ACL_STR);
+        a->e[i].id = reg__rd_str(r, REG__MAX_ACL_STR);
     }
 }
 

@@ -193,6 +193,13 @@ struct reg__acl {
     struct reg__ace e[];
 };
 
+/* The longest ACL scheme or id the log and snapshot readers take. ZooKeeper
+ * bounds an ACL only by the frame that carries it (zookeeper.max_frame, at
+ * most 256 MiB), and reg_prepare takes what ZooKeeper takes, so the readers
+ * must take at least that: a tighter bound would let one client's long
+ * digest id keep the daemon from starting. */
+#define REG__MAX_ACL_STR (1u << 30)
+
 #define REG__ACL_OPEN 0u     /* world:anyone ALL, never freed */
 #define REG__ACL_READ 1u     /* world:anyone READ, never freed */
 

@@ -35,7 +35,9 @@
 #define MAX_NAME 65535u
 #define MAX_PATH_TOTAL (1u << 16)
 #define MAX_DATA (1u << 30)
-#define MAX_ACLS (1u << 24)
+/* Distinct ACL lists: one per node at most, so no bound below the writer's
+ * u32 (the id map grows as entries arrive, not by the count). */
+#define MAX_ACLS UINT32_MAX
 
 /* ---- write ------------------------------------------------------------------- */
 
@@ -181,8 +183,8 @@ static void get_acl_entry(struct loader *L, struct reg__acl_list *l)
     for (uint32_t i = 0; i < n && !L->rd->err; i++) {
         l->n = i + 1;
         l->e[i].perms = reg__rd_i32(L->rd);
-        l->e[i].scheme = reg__rd_str(L->rd, MAX_NAME);
-        l->e[i].id = reg__rd_str(L->rd, MAX_NAME);
+        l->e[i].scheme = reg__rd_str(L->rd, REG__MAX_ACL_STR);
+        l->e[i].id = reg__rd_str(L->rd, REG__MAX_ACL_STR);
     }
 }
 

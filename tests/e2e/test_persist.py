@@ -11,6 +11,7 @@
 - ZooKeeper sessions survive a restart: their ephemerals stay, a client
   that comes back with its session id and password keeps them, and the
   others expire after their timeout;
+- an ACL id of 200 KB survives restarts from the log and from a snapshot;
 - sync = "none" survives kill -9;
 - the preallocated log goes on in the same segment after a restart, its
   zero tail no torn tail; storage.preallocate_bytes = 0 turns the fill off;
@@ -320,6 +321,48 @@ def test_corrupt_snapshot_refuses_start(tmp_path):
     assert r.returncode == 1, r.stderr
     assert os.path.basename(snap) in r.stderr, r.stderr
     assert check_data(data).returncode == 1
+
+
+def test_long_acl_id_survives_restarts(tmp_path):
+    """ZooKeeper takes an ACL id of any length a request frame carries; a
+    digest id of 200 KB (a long user name) is taken, and the daemon starts
+    again from the log and then from a snapshot that holds it (before the
+    fix it refused to start)."""
+    from kazoo.security import make_acl, make_digest_acl
+    data = str(tmp_path / "var")
+    d = storage_daemon(data, "snapshot_every = 5;")
+    d.start()
+    user = "u" * 200000
+    acl = [make_digest_acl(user, "pw", all=True), make_acl("world", "anyone", read=True)]
+
+    def client():  # authenticated: getACL shows digest ids in full to ADMIN only
+        zk = KazooClient(hosts="127.0.0.1:%d" % d.zk_port, timeout=4,
+                         auth_data=[("digest", user + ":pw")])
+        zk.start(timeout=5)
+        return zk
+    zk = client()
+    zk.create("/long", b"v", acl=acl)
+    zk.stop()
+    zk.close()
+    assert d.stop() == 0
+    for step in ("log", "snapshot"):
+        d.start()
+        zk = client()
+        got, _ = zk.get_acls("/long")
+        assert [(a.perms, a.id.scheme, a.id.id) for a in got] == [
+            (31, "digest", acl[0].id.id), (1, "world", "anyone")], step
+        zk.set("/long", step.encode())  # WRITE through the long digest
+        if step == "log":
+            for i in range(6):
+                zk.create("/more%d" % i, b"x")
+            deadline = time.time() + 10
+            while "snapshot at zxid" not in d.read_log() and time.time() < deadline:
+                time.sleep(0.05)
+            assert "snapshot at zxid" in d.read_log()
+        zk.stop()
+        zk.close()
+        assert d.stop() == 0
+    assert check_data(data).returncode == 0
 
 
 def test_torn_tail_is_cut_with_a_warning(tmp_path):
