@@ -479,6 +479,134 @@ static void test_acl_perms(void **state)
     assert_int_equal(fx_delete(f, 0, "/r/c", -1), 0);
 }
 
+struct big_check {
+    char (*names)[16];
+    size_t i;
+    bool ok;
+};
+
+static void big_acl_check(void *ctx, const reg_acl *a)
+{
+    struct big_check *b = ctx;
+    b->ok = b->ok && strcmp(a->id, b->names[b->i]) == 0;
+    b->i++;
+}
+
+/* ---- fixupACL against a model -------------------------------------------- */
+
+/* ZooKeeper 3.8's fixupACL as written there, for lists of entries from a
+ * small alphabet: removeDuplicates (ArrayList.contains: each entry against
+ * every kept one before it, the new entry's equals throwing on its own null
+ * scheme or id), then each kept entry in turn. Returns the error, or 0 with
+ * the kept entries' indices in keep[]. */
+static int model_fixup(const reg_acl *a, size_t n, size_t *keep, size_t *nkeep)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < k && !dup; j++) {
+            const reg_acl *o = &a[keep[j]];
+            if (o->perms != a[i].perms)
+                continue;
+            if (!a[i].scheme)
+                return REG_EMARSHALLINGERROR;
+            if (!o->scheme || strcmp(o->scheme, a[i].scheme) != 0)
+                continue;
+            if (!a[i].id)
+                return REG_EMARSHALLINGERROR;
+            dup = o->id && strcmp(o->id, a[i].id) == 0;
+        }
+        if (!dup)
+            keep[k++] = i;
+    }
+    for (size_t j = 0; j < k; j++) {
+        const reg_acl *e = &a[keep[j]];
+        if (!e->scheme)
+            return REG_EINVALIDACL;
+        if (!e->id)
+            return REG_EMARSHALLINGERROR; /* world and digest dereference it */
+        bool ok = strcmp(e->scheme, "world") == 0 ? strcmp(e->id, "anyone") == 0
+                                                  : strchr(e->id, ':') != NULL;
+        if (!ok)
+            return REG_EINVALIDACL;
+    }
+    *nkeep = k;
+    return 0;
+}
+
+struct acl_text {
+    char s[512];
+    size_t len;
+};
+
+static void acl_to_text(void *ctx, const reg_acl *a)
+{
+    struct acl_text *t = ctx;
+    int n = snprintf(t->s + t->len, sizeof(t->s) - t->len, "%d:%s:%s;", a->perms, a->scheme,
+                     a->id);
+    assert_true(n > 0 && (size_t)n < sizeof(t->s) - t->len);
+    t->len += (size_t)n;
+}
+
+/* Every list of up to three entries over perms {READ, ALL}, schemes {null,
+ * world, digest} and ids {null, anyone, a:b, c:d}: the same answer and the
+ * same kept entries as the model. Then 32,000 distinct entries given twice
+ * (ZooKeeper's quadratic removeDuplicates held the loop for seconds on a
+ * list a 1 MiB request can carry): each kept once, in order. */
+static void test_acl_fixup_model(void **state)
+{
+    fx *f = *state;
+    static const int32_t perms[] = {REG_PERM_READ, REG_PERM_ALL};
+    static const char *const schemes[] = {NULL, "world", "digest"};
+    static const char *const ids[] = {NULL, "anyone", "a:b", "c:d"};
+    enum { NP = 2, NS = 3, NI = 4, NE = NP * NS * NI };
+    reg_acl alpha[NE];
+    for (int i = 0; i < NE; i++)
+        alpha[i] = (reg_acl){perms[i % NP], schemes[i / NP % NS], ids[i / NP / NS]};
+    size_t cases = 0;
+    for (size_t len = 1; len <= 3; len++) {
+        size_t total = len == 1 ? NE : len == 2 ? NE * NE : NE * NE * NE;
+        for (size_t c = 0; c < total; c++) {
+            reg_acl list[3];
+            size_t x = c, keep[3], nkeep = 0;
+            for (size_t i = 0; i < len; i++, x /= NE)
+                list[i] = alpha[x % NE];
+            int want = model_fixup(list, len, keep, &nkeep);
+            int got = fx_create_acl(f, 0, "/m", list, len);
+            if (got != want)
+                print_error("case len %zu #%zu: %d, model %d\n", len, c, got, want);
+            assert_int_equal(got, want);
+            cases++;
+            if (got != 0)
+                continue;
+            struct acl_text t = {0}, w = {0};
+            assert_int_equal(reg_get_acl(f->reg, 0, "/m", NULL, acl_to_text, &t), 0);
+            for (size_t j = 0; j < nkeep; j++)
+                acl_to_text(&w, &list[keep[j]]);
+            assert_string_equal(t.s, w.s);
+            assert_int_equal(fx_delete(f, 0, "/m", -1), 0);
+        }
+    }
+    assert_int_equal(cases, NE + NE * NE + NE * NE * NE);
+
+    size_t n = 32000;
+    reg_acl *big = calloc(2 * n, sizeof(*big));
+    char (*names)[16] = calloc(n, sizeof(*names));
+    assert_non_null(big);
+    assert_non_null(names);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof(names[i]), "u%zu:h", i);
+        big[i] = big[n + i] = (reg_acl){REG_PERM_ALL, "digest", names[i]};
+    }
+    assert_int_equal(fx_create_acl(f, 0, "/big", big, 2 * n), 0);
+    struct big_check bc = {names, 0, true};
+    assert_int_equal(reg_get_acl(f->reg, 0, "/big", NULL, big_acl_check, &bc), 0);
+    assert_true(bc.ok);
+    assert_int_equal(bc.i, n);
+    free(big);
+    free(names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +620,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_acl_auth_scheme, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_ip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_null_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_fixup_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_perms, setup, teardown),
     };
