@@ -9,6 +9,9 @@
  * a "super" identity pass everything; an entry grants its perms to
  * world:anyone, to a session identity of the same scheme with an equal id
  * (digest, x509, ...), or for "ip" to a session ip inside the address/mask.
+ * A list longer than ACL_IX_MIN gets a table at interning, so that a check
+ * costs the session's identities, not identities x entries: 250 identities
+ * against 40,000 entries took 88 ms of the loop per getData by scanning.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "reg_internal.h"
 
 #define ACL_MAX_ENTRIES 65535u
+#define ACL_IX_MIN 16u
 
 static uint64_t ace_hash(const struct reg__ace *e, uint32_t n)
 {
@@ -45,9 +49,101 @@ static bool list_eq(const struct reg__acl *a, const struct reg__ace *e, uint32_t
     return true;
 }
 
+/* ---- the check table of a long list --------------------------------------- */
+
+struct reg__acl_ix {
+    int32_t world;   /* perms the world:anyone entries grant */
+    uint32_t nip;    /* "ip" entries, matched by address: ip[0..nip) */
+    uint32_t *ip;
+    size_t mask;     /* other entries by (scheme, id): */
+    uint32_t *slot;  /* index + 1 of the first entry of a key; 0 empty */
+    int32_t *perms;  /* per slot: every perm its key's entries grant */
+};
+
+static size_t ix_cap(uint32_t n)
+{
+    size_t cap = 32;
+    while (cap < 2 * (size_t)n)
+        cap *= 2;
+    return cap;
+}
+
+/* What a list's table costs, for reg->mem: a function of n alone, so that
+ * interning and freeing count the same. */
+static size_t ix_bytes(uint32_t n)
+{
+    if (n <= ACL_IX_MIN)
+        return 0;
+    return sizeof(struct reg__acl_ix) + n * sizeof(uint32_t) +
+           ix_cap(n) * (sizeof(uint32_t) + sizeof(int32_t));
+}
+
+static bool is_anyone(const struct reg__ace *e)
+{
+    return strcmp(e->scheme, "world") == 0 && strcmp(e->id, "anyone") == 0;
+}
+
+static size_t ix_find(const struct reg__acl *a, const char *scheme, const char *id)
+{
+    const struct reg__acl_ix *x = a->ix;
+    uint64_t h = reg__hash_bytes(scheme, strlen(scheme)) * 31 + reg__hash_bytes(id, strlen(id));
+    size_t at = (size_t)reg__hash_u64(h) & x->mask;
+    while (x->slot[at]) {
+        const struct reg__ace *e = &a->e[x->slot[at] - 1];
+        if (strcmp(e->scheme, scheme) == 0 && strcmp(e->id, id) == 0)
+            break;
+        at = (at + 1) & x->mask;
+    }
+    return at;
+}
+
+static void ix_free(struct reg__acl_ix *x)
+{
+    if (!x)
+        return;
+    free(x->ip);
+    free(x->slot);
+    free(x->perms);
+    free(x);
+}
+
+static int ix_build(struct reg__acl *a)
+{
+    struct reg__acl_ix *x = calloc(1, sizeof(*x));
+    size_t cap = ix_cap(a->n);
+    if (!x || !(x->ip = malloc(a->n * sizeof(uint32_t))) ||
+        !(x->slot = calloc(cap, sizeof(uint32_t))) || !(x->perms = calloc(cap, sizeof(int32_t)))) {
+        ix_free(x);
+        return -ENOMEM;
+    }
+    x->mask = cap - 1;
+    a->ix = x;
+    for (uint32_t i = 0; i < a->n; i++) {
+        const struct reg__ace *e = &a->e[i];
+        if (is_anyone(e)) {
+            x->world |= e->perms;
+        } else if (strcmp(e->scheme, "ip") == 0) {
+            x->ip[x->nip++] = i;
+        } else {
+            size_t at = ix_find(a, e->scheme, e->id);
+            if (!x->slot[at])
+                x->slot[at] = i + 1;
+            x->perms[at] |= e->perms;
+        }
+    }
+    return 0;
+}
+
+static void acl_free(struct reg__acl *a)
+{
+    if (a)
+        ix_free(a->ix);
+    free(a);
+}
+
 static size_t acl_bytes(const struct reg__ace *e, uint32_t n)
 {
-    size_t bytes = sizeof(struct reg__acl) + n * sizeof(struct reg__ace);
+    size_t bytes = sizeof(struct reg__acl) + n * sizeof(struct reg__ace) + ix_bytes(n);
     for (uint32_t i = 0; i < n; i++)
         bytes += strlen(e[i].scheme) + strlen(e[i].id) + 2;
     return bytes;
@@ -61,6 +157,7 @@ static struct reg__acl *acl_make(const struct reg__ace *e, uint32_t n, size_t by
     char *s = (char *)&a->e[n];
     a->n = n;
     a->refs = 1;
+    a->ix = NULL;
     for (uint32_t i = 0; i < n; i++) {
         size_t ls = strlen(e[i].scheme) + 1, li = strlen(e[i].id) + 1;
         a->e[i].perms = e[i].perms;
@@ -102,9 +199,9 @@ int reg__acl_intern(reg_t *reg, const struct reg__ace *e, uint32_t n, uint32_t *
         }
     }
     size_t bytes = acl_bytes(e, n);
-    struct reg__acl *a = acl_make(e, n, bytes);
-    if (!a || slot_alloc(reg, &a->id) < 0) {
-        free(a);
+    struct reg__acl *a = acl_make(e, n, bytes - ix_bytes(n));
+    if (!a || (n > ACL_IX_MIN && ix_build(a) < 0) || slot_alloc(reg, &a->id) < 0) {
+        acl_free(a);
         return -ENOMEM;
     }
     reg->acls[a->id] = a;
@@ -132,7 +229,7 @@ void reg__acl_unref(reg_t *reg, uint32_t id)
     reg->acls[id] = NULL;
     if (id < reg->acl_free)
         reg->acl_free = id;
-    free(a);
+    acl_free(a);
 }
 
 const struct reg__acl *reg__acl_get(const reg_t *reg, uint32_t id)
@@ -158,7 +255,7 @@ int reg__acl_init(reg_t *reg)
 void reg__acl_fini(reg_t *reg)
 {
     for (uint32_t i = 0; i < reg->nacl_slots; i++)
-        free(reg->acls[i]);
+        acl_free(reg->acls[i]);
     free(reg->acls);
     reg->acls = NULL;
     reg->nacl_slots = 0;
@@ -419,6 +516,30 @@ static bool ident_matches(const struct reg__ident *who, const struct reg__ace *e
     return strcmp(who->id, e->id) == 0;
 }
 
+/* ace_grants over every entry, through the table: the session's identities
+ * looked up by (scheme, id), its ip identities matched against the ip
+ * entries (a connection has one). */
+static bool ix_grants(const struct reg__acl *a, const struct reg__session *s, int32_t perm)
+{
+    const struct reg__acl_ix *x = a->ix;
+    if (x->world & perm)
+        return true;
+    for (size_t i = 0; s && i < s->nauth; i++) {
+        const struct reg__ident *who = &s->auth[i];
+        if (strcmp(who->scheme, "ip") != 0) {
+            if (x->perms[ix_find(a, who->scheme, who->id)] & perm)
+                return true;
+            continue;
+        }
+        for (uint32_t j = 0; j < x->nip; j++) {
+            const struct reg__ace *e = &a->e[x->ip[j]];
+            if ((e->perms & perm) && reg__ip_match(who->id, e->id))
+                return true;
+        }
+    }
+    return false;
+}
+
 static bool ace_grants(const struct reg__session *s, const struct reg__ace *e)
 {
     if (strcmp(e->scheme, "world") == 0 && strcmp(e->id, "anyone") == 0)
@@ -440,6 +561,8 @@ int reg__acl_check(const reg_t *reg, int64_t session, uint32_t id, int32_t perm)
     for (size_t i = 0; s && i < s->nauth; i++)
         if (strcmp(s->auth[i].scheme, "super") == 0)
             return 0;
+    if (a->ix)
+        return ix_grants(a, s, perm) ? 0 : REG_ENOAUTH;
     for (uint32_t i = 0; i < a->n; i++)
         if ((a->e[i].perms & perm) && ace_grants(s, &a->e[i]))
             return 0;

@@ -185,11 +185,14 @@ struct reg__acl_list {
     uint32_t n;
 };
 
+struct reg__acl_ix; /* reg_acl.c: a long list's lookup table for checks */
+
 struct reg__acl {
     reg__hlink h;
     uint32_t id;
     uint32_t refs;
     uint32_t n;
+    struct reg__acl_ix *ix; /* NULL for short lists, scanned instead */
     struct reg__ace e[];
 };
 

@@ -607,6 +607,98 @@ static void test_acl_fixup_model(void **state)
     free(names);
 }
 
+/* ---- checks through a long list's table ------------------------------------ */
+
+static uint64_t chk_rng = 0x2545f4914f6cdd1dull;
+
+static uint32_t chk_rnd(uint32_t n)
+{
+    chk_rng ^= chk_rng << 13;
+    chk_rng ^= chk_rng >> 7;
+    chk_rng ^= chk_rng << 17;
+    return (uint32_t)(chk_rng % n);
+}
+
+/* Which session identities an entry grants to, by hand: the alphabet's ip
+ * entries against the two addresses sessions have. */
+static bool chk_matches(const reg_acl *e, const reg_auth *who)
+{
+    if (strcmp(e->scheme, "world") == 0 && strcmp(e->id, "anyone") == 0)
+        return true;
+    if (strcmp(e->scheme, who->scheme) != 0)
+        return false;
+    if (strcmp(e->scheme, "ip") != 0)
+        return strcmp(e->id, who->id) == 0;
+    bool ten = strcmp(who->id, "10.1.2.3") == 0;
+    if (strcmp(e->id, "10.0.0.0/8") == 0 || strcmp(e->id, "10.1.2.3") == 0)
+        return ten;
+    return !ten; /* 192.168.0.0/16, and the session's 192.168.7.7 */
+}
+
+/* Random lists of up to six entries and random identity sets: a node with
+ * the list as it is (short: scanned) and one with 24 more entries nobody
+ * holds (long: looked up in its table) grant READ and WRITE exactly where a
+ * model says. */
+static void test_acl_check_table(void **state)
+{
+    fx *f = *state;
+    static const reg_acl alpha[] = {
+        {REG_PERM_READ, "world", "anyone"},   {REG_PERM_WRITE, "world", "anyone"},
+        {REG_PERM_READ, "digest", "ann:h"},   {REG_PERM_WRITE, "digest", "ann:h"},
+        {REG_PERM_ALL, "digest", "bob:h"},    {REG_PERM_READ, "world", "other"},
+        {REG_PERM_WRITE, "ip", "10.0.0.0/8"}, {REG_PERM_READ, "ip", "192.168.0.0/16"},
+        {REG_PERM_ALL, "ip", "10.1.2.3"},     {REG_PERM_READ, "digest", "bob:h"},
+    };
+    static const reg_auth who[] = {{"digest", "ann:h"}, {"digest", "bob:h"},
+                                   {"ip", "10.1.2.3"},  {"ip", "192.168.7.7"},
+                                   {"world", "other"},  {"digest", "eve:h"}};
+    enum { NA = sizeof(alpha) / sizeof(alpha[0]), NW = sizeof(who) / sizeof(who[0]) };
+    static char pads[24][16];
+    for (int i = 0; i < 24; i++)
+        snprintf(pads[i], sizeof(pads[i]), "pad%d:h", i);
+    for (int trial = 0; trial < 400; trial++) {
+        reg_acl list[6 + 24];
+        size_t n = 1 + chk_rnd(6);
+        for (size_t i = 0; i < n; i++)
+            list[i] = alpha[chk_rnd(NA)];
+        for (size_t i = 0; i < 24; i++)
+            list[n + i] = (reg_acl){REG_PERM_ALL, "digest", pads[i]};
+        int64_t s = fx_session(f, 10000, 0);
+        bool has[NW] = {0};
+        for (int k = (int)chk_rnd(4); k > 0; k--) {
+            size_t w = chk_rnd(NW);
+            has[w] = true;
+            assert_int_equal(reg_session_add_auth(f->reg, s, who[w].scheme, who[w].id), 0);
+        }
+        int32_t want = 0; /* the perms the session holds by the model */
+        for (size_t i = 0; i < n; i++) {
+            reg_auth nobody = {"none", "none"};
+            bool grant = chk_matches(&list[i], &nobody);
+            for (size_t w = 0; w < NW; w++)
+                grant = grant || (has[w] && chk_matches(&list[i], &who[w]));
+            if (grant)
+                want |= list[i].perms;
+        }
+        char sp[32], lp[32];
+        snprintf(sp, sizeof sp, "/s%d", trial);
+        snprintf(lp, sizeof lp, "/l%d", trial);
+        int rs = fx_create_acl(f, 0, sp, list, n), rl = fx_create_acl(f, 0, lp, list, n + 24);
+        assert_int_equal(rs, rl);
+        if (rs != 0)
+            continue; /* a duplicate the list took out, say: same answer both */
+        for (int k = 0; k < 2; k++) {
+            const char *p = k ? lp : sp;
+            const void *d;
+            size_t dl;
+            int rg = reg_get(f->reg, s, p, 0, &d, &dl, NULL);
+            assert_int_equal(rg, (want & REG_PERM_READ) ? 0 : REG_ENOAUTH);
+            int rw = fx_set(f, s, p, "x", -1, NULL);
+            assert_int_equal(rw, (want & REG_PERM_WRITE) ? 0 : REG_ENOAUTH);
+        }
+        assert_int_equal(fx_close(f, s), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_acl_ip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_null_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_fixup_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_check_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_perms, setup, teardown),
     };
