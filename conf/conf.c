@@ -82,6 +82,10 @@ const conf_key conf_schema[] = {
     { .name = "zookeeper.max_client_cnxns", FIELD(zk_max_client_cnxns),
       INT_RANGE(0, 1000000, 60),
       .help = "Most connections from one IP address (maxClientCnxns); 0 = unlimited." },
+    { .name = "zookeeper.max_connections", FIELD(zk_max_connections),
+      INT_RANGE(1, 1000000, 10000),
+      .help = "Most ZooKeeper-protocol connections at once, from all addresses together "
+              "(max_client_cnxns counts one address); one more is closed at once." },
 
     { .name = "dns.listen", .kind = CONF_K_LIST, FIELD(dns_listen),
       .def_list = conf__dns_def, .check = conf_check_inet,

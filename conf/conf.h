@@ -49,6 +49,7 @@ typedef struct zk_conf {
     size_t zk_max_frame;            /* zookeeper.max_frame (jute.maxbuffer) */
     uint32_t zk_max_outstanding;    /* zookeeper.max_outstanding per connection */
     uint32_t zk_max_client_cnxns;   /* zookeeper.max_client_cnxns per IP (0 = unlimited) */
+    uint32_t zk_max_connections;    /* zookeeper.max_connections, from all addresses */
 
     conf_list dns_listen;           /* dns.listen: "HOST:PORT", v6 as "[::1]:53" */
     char *dns_domain;               /* dns.domain */

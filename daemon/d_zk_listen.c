@@ -2,7 +2,9 @@
  * d_zk_listen.c - the ZooKeeper protocol's listeners and module state:
  * binding zookeeper.listen addresses, accepting connections under the
  * per-address limit (zookeeper.max_client_cnxns, ZooKeeper's
- * maxClientCnxns: a connection past it is closed at once), the sweep that
+ * maxClientCnxns: a connection past it is closed at once) and the total
+ * one (zookeeper.max_connections: 127.0.0.0/8 alone holds 16 million
+ * addresses, and every connection is a file descriptor), the sweep that
  * closes connections stuck in a handshake or a last reply, the clean stop,
  * and the expiry hook from d_server.c.
  */
@@ -84,6 +86,11 @@ static void listen__on_connection(uv_stream_t *server, int status)
         rc = -ECANCELED;
     if (rc == 0)
         rc = listen__peer(c);
+    if (rc == 0 && c->srv->nconns > d->conf->zk_max_connections) {
+        zkd_warn("zookeeper: %zu connections, the most zookeeper.max_connections allows; "
+                 "closing the one from %s", c->srv->nconns - 1, c->ip);
+        rc = -EMFILE;
+    }
     if (rc == 0)
         rc = listen__ip_admit(c);
     if (rc == 0)

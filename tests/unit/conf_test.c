@@ -177,6 +177,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.zk_max_frame, 0xfffff); /* ZooKeeper's jute.maxbuffer */
     assert_int_equal(c.zk_max_outstanding, 1000);
     assert_int_equal(c.zk_max_client_cnxns, 60);
+    assert_int_equal(c.zk_max_connections, 10000);
     assert_int_equal(c.dns_listen.count, 2);
     assert_string_equal(c.dns_listen.items[0], "127.0.0.1:53");
     assert_string_equal(c.dns_listen.items[1], "[::1]:53");
@@ -422,6 +423,7 @@ static void test_print_schema(void **state)
         "client.max_connections", "zookeeper.listen", "zookeeper.tick_ms",
         "zookeeper.min_session_timeout_ms", "zookeeper.max_session_timeout_ms",
         "zookeeper.max_frame", "zookeeper.max_outstanding", "zookeeper.max_client_cnxns",
+        "zookeeper.max_connections",
         "dns.listen", "dns.domain", "dns.root", "dns.ttl", "dns.negative_ttl", "dns.forward",
         "dns.upstream", "dns.upstream_timeout_ms", "dns.max_udp_size", "dns.tcp_idle_ms",
         "registry.backend", "registry.servers", "registry.max_data_bytes",

@@ -524,6 +524,56 @@ static void sc_limits(zt *t)
     close(b.fd);
 }
 
+/* zookeeper.max_connections counts every address together: with no
+ * per-address limit, the third connection is still closed at once. */
+static void setup_total(zk_conf *conf)
+{
+    conf->zk_max_client_cnxns = 0;
+    conf->zk_max_connections = 2;
+}
+
+/* zt_session without failing the test: false when the daemon closed it. */
+static bool try_session(zt *t, int *fd)
+{
+    zt_buf b = {.n = 0};
+    uint8_t r[256];
+    if ((*fd = zt_dial(t)) < 0)
+        return false;
+    zt_connect_req(&b, 1000, 0, NULL);
+    if (zt_send(*fd, b.b, b.n) == 0 && zt_recv(*fd, r, sizeof(r)) == 37)
+        return true;
+    close(*fd);
+    return false;
+}
+
+static void sc_total(zt *t)
+{
+    zt_sess a, b;
+    if (!zt_session(t, &a, 1000, 0, NULL) || !zt_session(t, &b, 1000, 0, NULL))
+        return;
+    int fd = zt_dial(t);
+    ZT_CHECK(t, fd >= 0 && zt_wait_eof(fd, 2000), "third connection accepted past max_connections 2");
+    close(fd);
+    close(a.fd);
+    int cfd = -1;
+    bool again = false;
+    for (int i = 0; i < 50 && !again; i++) { /* until the loop has seen the close */
+        again = try_session(t, &cfd);
+        if (!again)
+            nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+    }
+    ZT_CHECK(t, again, "a slot is free again once a connection closed");
+    if (again)
+        close(cfd);
+    close(b.fd);
+}
+
+static void test_total_connection_limit(void **state)
+{
+    (void)state;
+    run(setup_total, sc_total);
+}
+
 static void test_limits_disconnect(void **state)
 {
     (void)state;
@@ -628,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_reply_while_snapshot_runs),
         cmocka_unit_test(test_reconnect_resume_move_refuse),
         cmocka_unit_test(test_limits_disconnect),
+        cmocka_unit_test(test_total_connection_limit),
         cmocka_unit_test(test_auth_digest_whoami),
         cmocka_unit_test(test_stop_with_clients),
     };
