@@ -433,8 +433,10 @@ static void get_all(struct loader *L)
     else if (L->version != SNAP_VERSION)
         reg__rd_use_fnv(L->rd, head, sizeof head);
     int64_t zxid = reg__rd_i64(L->rd);
-    if (zxid < 0 || zxid == INT64_MAX)
+    if (zxid < 0 || zxid == INT64_MAX) {
         reg__rd_fail(L->rd);
+        zxid = 0; /* the registry is dropped; next_zxid must not overflow meanwhile */
+    }
     L->reg->last_zxid = zxid;
     L->reg->next_zxid = zxid + 1;
     get_acls(L);
