@@ -130,6 +130,11 @@ const conf_key conf_schema[] = {
     { .name = "registry.max_data_bytes", FIELD(registry_max_data_bytes),
       INT_RANGE(1, 256 * MIB, 1 * MIB),
       .help = "Largest data of one znode in bytes." },
+    { .name = "registry.max_watches", FIELD(registry_max_watches),
+      INT_RANGE(1, 100000000, 1000000),
+      .help = "Most paths one connection watches (either protocol; a path's data and "
+              "child watch count once). A read that would set one more fails with "
+              "QUOTAEXCEEDED and sets none; the connection carries on." },
 
     { .name = "storage.sync", .kind = CONF_K_ENUM, FIELD(storage_sync),
       .def_str = "fsync", .values = conf__syncs, .enum_index = 1,

@@ -65,6 +65,7 @@ typedef struct zk_conf {
     char *registry_backend;         /* registry.backend: "embedded" | "zookeeper" */
     char *registry_servers;         /* registry.servers */
     size_t registry_max_data_bytes; /* registry.max_data_bytes */
+    size_t registry_max_watches;    /* registry.max_watches (per connection) */
 
     conf_sync storage_sync;         /* storage.sync */
     size_t storage_snapshot_every;  /* storage.snapshot_every (committed writes) */

@@ -181,6 +181,7 @@ static int server__make_core(zkd *d)
     reg_config rc;
     reg_config_default(&rc);
     rc.max_data_bytes = d->conf->registry_max_data_bytes;
+    rc.max_watches = d->conf->registry_max_watches;
     reg_hooks hooks = {.ctx = d, .on_watch = server__on_watch, .on_change = server__on_change};
     d->reg = reg_create(&rc, &hooks);
     if (d->reg == NULL)

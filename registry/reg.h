@@ -260,6 +260,9 @@ typedef struct reg_config {
     size_t max_data_bytes;   /* default 1 MiB, at most 1 GiB */
     size_t max_path_bytes;   /* default 4096, at most 65535 */
     size_t max_pending;      /* txns prepared but not committed; default 100000 */
+    size_t max_watches;      /* paths one watcher watches; default 1000000. A read
+                                or addWatch/setWatches that would pass it fails
+                                with REG_EQUOTAEXCEEDED and leaves no watch */
     uint8_t server_id;       /* high byte of session ids */
 } reg_config;
 

@@ -17,6 +17,7 @@ void reg_config_default(reg_config *cfg)
     cfg->max_data_bytes = 1024 * 1024;
     cfg->max_path_bytes = 4096;
     cfg->max_pending = 100000;
+    cfg->max_watches = 1000000;
     cfg->server_id = 0;
 }
 
@@ -30,6 +31,8 @@ static void fill_defaults(reg_config *cfg)
         cfg->max_path_bytes = d.max_path_bytes;
     if (cfg->max_pending == 0)
         cfg->max_pending = d.max_pending;
+    if (cfg->max_watches == 0)
+        cfg->max_watches = d.max_watches;
     if (cfg->max_data_bytes > (1u << 30))
         cfg->max_data_bytes = 1u << 30; /* what the codec and snapshots take */
     if (cfg->max_path_bytes > UINT16_MAX)

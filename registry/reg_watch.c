@@ -238,6 +238,11 @@ int reg__watch_set(reg_t *reg, uint64_t watcher, const char *path, unsigned bits
 {
     struct wlink *k = link_find(reg, watcher, path);
     if (!k) {
+        /* every watch costs memory, and ZooKeeper bounds none: one client
+         * could hold the daemon's memory with exists() on made-up paths */
+        const struct wowner *has = wowner_find(reg, watcher);
+        if (has && has->n >= reg->cfg.max_watches)
+            return REG_EQUOTAEXCEEDED;
         struct wpath *wp = wpath_get(reg, path, strlen(path));
         struct wowner *wo = wp ? wowner_get(reg, watcher) : NULL;
         k = wo ? link_new(wp, wo) : NULL;

@@ -193,6 +193,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.registry_backend, "embedded");
     assert_string_equal(c.registry_servers, "");
     assert_int_equal(c.registry_max_data_bytes, 1048576);
+    assert_int_equal(c.registry_max_watches, 1000000);
     assert_int_equal(c.storage_segment_bytes, 64 << 20);
     assert_int_equal(c.storage_preallocate_bytes, 1 << 20);
     conf_free(&c);
@@ -427,6 +428,7 @@ static void test_print_schema(void **state)
         "dns.listen", "dns.domain", "dns.root", "dns.ttl", "dns.negative_ttl", "dns.forward",
         "dns.upstream", "dns.upstream_timeout_ms", "dns.max_udp_size", "dns.tcp_idle_ms",
         "registry.backend", "registry.servers", "registry.max_data_bytes",
+        "registry.max_watches",
     };
 
     (void)state;

@@ -399,6 +399,40 @@ static void test_set_watches(void **state)
     fx_assert_ev(f, 5, 5, REG_EVENT_CREATED, "/rr/k");
 }
 
+/* registry.max_watches: paths per watcher. Past it a read fails with
+ * QUOTAEXCEEDED and leaves no watch; a path already watched, another
+ * watcher, and a slot a fired one-shot watch gave back are all fine. */
+static void test_watch_limit(void **state)
+{
+    (void)state;
+    reg_config cfg;
+    reg_config_default(&cfg);
+    cfg.max_watches = 3;
+    fx *f = fx_new_cfg(&cfg);
+    mk(f, "/a");
+    mk(f, "/b");
+    assert_int_equal(reg_get(f->reg, 0, "/a", 1, NULL, NULL, NULL), 0);
+    assert_int_equal(reg_children(f->reg, 0, "/a", 1, NULL, NULL, NULL), 0); /* same path */
+    assert_int_equal(reg_exists(f->reg, 0, "/x", 1, NULL), REG_ENONODE);
+    assert_int_equal(reg_watch_add(f->reg, 1, "/b", REG_WATCH_PERSISTENT), 0);
+    size_t before = reg_watch_count(f->reg);
+    assert_int_equal(reg_exists(f->reg, 0, "/y", 1, NULL), REG_EQUOTAEXCEEDED);
+    assert_int_equal(reg_get(f->reg, 0, "/b", 1, NULL, NULL, NULL), 0); /* watched already */
+    assert_int_equal(reg_watch_add(f->reg, 1, "/z", REG_WATCH_PERSISTENT), REG_EQUOTAEXCEEDED);
+    const char *more[] = {"/w"};
+    assert_int_equal(reg_set_watches(f->reg, 1, reg_last_zxid(f->reg), NULL, 0, more, 1, NULL, 0,
+                                     NULL, 0, NULL, 0), REG_EQUOTAEXCEEDED);
+    assert_int_equal(reg_watch_count(f->reg), before); /* nothing added by the refusals */
+    assert_int_equal(reg_exists(f->reg, 0, "/y", 2, NULL), REG_ENONODE); /* another watcher */
+    mk(f, "/x"); /* fires and frees the exists watch on /x */
+    assert_int_equal(reg_exists(f->reg, 0, "/y", 1, NULL), REG_ENONODE);
+    mk(f, "/y");
+    assert_int_equal(fx_count_ev(f, 1), 2); /* /x, then /y: its watch was set */
+    reg_watcher_drop(f->reg, 1);
+    assert_int_equal(reg_exists(f->reg, 0, "/q1", 1, NULL), REG_ENONODE);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +446,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_remove_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_watches, setup, teardown),
+        cmocka_unit_test(test_watch_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,6 +55,8 @@ tf_world *tf_open(const tf_options *opt)
     reg_config_default(&rc);
     if (opt->max_pending)
         rc.max_pending = opt->max_pending;
+    if (opt->max_watches)
+        rc.max_watches = opt->max_watches;
     reg_hooks hooks = {.ctx = w, .on_watch = tf__on_watch};
     w->reg = reg_create(&rc, &hooks);
     assert_non_null(w->reg);

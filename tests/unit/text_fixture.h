@@ -37,6 +37,7 @@ typedef struct tf_options {
     size_t max_tokens;     /* 0: 16 */
     size_t out_limit;      /* 0: the buffer default */
     size_t max_pending;    /* 0: the registry default */
+    size_t max_watches;    /* 0: the registry default */
 } tf_options;
 
 /* Creates a world (asserts on failure); free with tf_close. */

@@ -407,6 +407,23 @@ static void test_large_requests(void **state)
 
 /* The daemon feeds nothing while a write is pending; if it did, the line
  * is refused; reg_prepare failures are answered at once. */
+/* registry.max_watches on the socket protocol: the read that would watch
+ * one path too many is answered QUOTAEXCEEDED; the session carries on. */
+static void test_watch_limit(void **state)
+{
+    (void)state;
+    tf_options opt = {.max_watches = 2};
+    tf_world *w = tf_open(&opt);
+    EQ(w, "CREATE /a", "OK /a\n");
+    EQ(w, "WATCH /a", "OK\n");
+    EQ(w, tf_fmt("%s", "GET /a WATCH"), tf_fmt("OK \"\"%s\n", tf_stat(w, "/a")));
+    EQ(w, "EXISTS /b WATCH", tf_err(REG_ENONODE));
+    EQ(w, "EXISTS /c WATCH", tf_err(REG_EQUOTAEXCEEDED));
+    EQ(w, "WATCH /d", tf_err(REG_EQUOTAEXCEEDED));
+    EQ(w, "PING", "OK\n");
+    tf_close(w);
+}
+
 static void test_pending(void **state)
 {
     (void)state;
@@ -460,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_output_limit),
         cmocka_unit_test_setup_teardown(test_large_requests, tf_setup, tf_teardown),
         cmocka_unit_test(test_pending),
+        cmocka_unit_test(test_watch_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -568,6 +568,46 @@ static void sc_total(zt *t)
     close(b.fd);
 }
 
+/* registry.max_watches: the third path a connection would watch gets
+ * QUOTAEXCEEDED (-125) in its reply header; the connection carries on, and
+ * another connection has its own allowance. */
+static void setup_watches(zk_conf *conf)
+{
+    conf->registry_max_watches = 2;
+}
+
+/* An exists with a watch; the reply header's err, or 1 with no reply. */
+static int32_t watch_req_err(int fd, int32_t xid, const char *path)
+{
+    zt_buf q = {.n = 0};
+    uint8_t r[256];
+    zt_path_req(&q, xid, 3 /* exists */, path, true);
+    if (zt_send(fd, q.b, q.n) != 0)
+        return 1;
+    long n = zt_recv(fd, r, sizeof(r));
+    return n >= 16 && (int32_t)zt_be32(r) == xid ? (int32_t)zt_be32(r + 12) : 1;
+}
+
+static void sc_watches(zt *t)
+{
+    zt_sess a, b;
+    if (!zt_session(t, &a, 1000, 0, NULL) || !zt_session(t, &b, 1000, 0, NULL))
+        return;
+    ZT_CHECK(t, watch_req_err(a.fd, 1, "/w1") == -101, "first watch (NONODE)");
+    ZT_CHECK(t, watch_req_err(a.fd, 2, "/w2") == -101, "second watch (NONODE)");
+    ZT_CHECK(t, watch_req_err(a.fd, 3, "/w3") == -125, "third watch: QUOTAEXCEEDED");
+    ZT_CHECK(t, watch_req_err(a.fd, 4, "/w1") == -101, "a watched path again is fine");
+    ZT_CHECK(t, watch_req_err(b.fd, 1, "/w3") == -101, "another connection's own allowance");
+    close(a.fd);
+    close(b.fd);
+}
+
+static void test_watch_limit(void **state)
+{
+    (void)state;
+    run(setup_watches, sc_watches);
+}
+
 static void test_total_connection_limit(void **state)
 {
     (void)state;
@@ -679,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_reconnect_resume_move_refuse),
         cmocka_unit_test(test_limits_disconnect),
         cmocka_unit_test(test_total_connection_limit),
+        cmocka_unit_test(test_watch_limit),
         cmocka_unit_test(test_auth_digest_whoami),
         cmocka_unit_test(test_stop_with_clients),
     };
