@@ -119,6 +119,11 @@ const conf_key conf_schema[] = {
               "avoids fragmentation (DNS flag day 2020)." },
     { .name = "dns.tcp_idle_ms", FIELD(dns_tcp_idle_ms), INT_RANGE(100, 3600000, 10000),
       .help = "An idle DNS-over-TCP connection is closed after this long (RFC 7766)." },
+    { .name = "dns.max_tcp_connections", FIELD(dns_max_tcp_connections),
+      INT_RANGE(1, 100000, 256),
+      .help = "Most DNS-over-TCP connections at once (each holds a 64 KiB buffer); one "
+              "more is closed at once, and the first of a run is logged. UDP is not "
+              "affected." },
 
     { .name = "registry.backend", .kind = CONF_K_ENUM, FIELD(registry_backend),
       .def_str = "embedded", .values = conf__backends,

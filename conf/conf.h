@@ -61,6 +61,7 @@ typedef struct zk_conf {
     uint32_t dns_upstream_timeout_ms; /* dns.upstream_timeout_ms */
     uint32_t dns_max_udp;           /* dns.max_udp_size */
     uint32_t dns_tcp_idle_ms;       /* dns.tcp_idle_ms */
+    uint32_t dns_max_tcp_connections; /* dns.max_tcp_connections */
 
     char *registry_backend;         /* registry.backend: "embedded" | "zookeeper" */
     char *registry_servers;         /* registry.servers */

@@ -11,7 +11,9 @@
  *
  * UDP is in d_dns_udp.c (batches of recvmmsg/sendmmsg). A TCP connection
  * is bounded by one frame of input, a cap on replies waiting to be written
- * and on forwards in flight, and an idle timer.
+ * and on forwards in flight, and an idle timer; the connections together
+ * by dns.max_tcp_connections (each holds a 64 KiB input buffer and a file
+ * descriptor), past which a new one is closed at once.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -54,6 +56,8 @@ typedef struct tcp_fwd {
 } tcp_fwd;
 
 static dconn *dconn__all;
+static size_t dconn__open;    /* accepted and not closed */
+static bool dconn__full_said; /* the limit's warning, once per episode */
 
 static void dconn__process(dconn *c);
 
@@ -80,6 +84,8 @@ static void dconn__close(dconn *c)
     if (c->closed)
         return;
     c->closed = 1;
+    if (--dconn__open < c->d->conf->dns_max_tcp_connections)
+        dconn__full_said = false;
     uv_close((uv_handle_t *)&c->tcp, dconn__on_closed);
     uv_close((uv_handle_t *)&c->idle, dconn__on_closed);
 }
@@ -219,7 +225,16 @@ static void dconn__on_connection(uv_stream_t *server, int status)
     if (dconn__all)
         dconn__all->prev = c;
     dconn__all = c;
+    dconn__open++;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+        dconn__close(c);
+        return;
+    }
+    if (dconn__open > d->conf->dns_max_tcp_connections) {
+        if (!dconn__full_said)
+            zkd_warn("dns: %zu TCP connections, the most dns.max_tcp_connections allows; "
+                     "closing new ones until one ends", dconn__open - 1);
+        dconn__full_said = true;
         dconn__close(c);
         return;
     }

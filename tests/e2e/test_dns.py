@@ -310,3 +310,53 @@ def test_srv_glue_owners_compressed(zk):
     assert err is None and sorted(x.host for x in res) == sorted(t[:-1] for t in targets)
     for c in conns:
         c.close()
+
+
+def test_tcp_connection_limit():
+    """dns.max_tcp_connections: past it a new TCP connection is closed at once
+    (with one warning), those open keep answering, UDP is untouched, and a
+    slot comes back when a connection ends."""
+    with Daemon(dns_extra="max_tcp_connections = 2;", level="info") as d:
+        q = dns.message.make_query("zk.", "SOA").to_wire()
+        frame = struct.pack("!H", len(q)) + q
+
+        def dial():
+            s = socket.create_connection(("127.0.0.1", d.dns_port), timeout=5)
+            return s
+
+        def answered(s):
+            s.sendall(frame)
+            head = b""
+            while len(head) < 2:
+                chunk = s.recv(2 - len(head))
+                if not chunk:
+                    return False
+                head += chunk
+            return True
+
+        a, b = dial(), dial()
+        assert answered(a) and answered(b)
+        extra = dial()
+        try:
+            assert not answered(extra)  # closed without an answer
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        extra.close()
+        assert answered(a)
+        assert dns_query(d.dns_port, "zk.", "SOA").answer  # UDP
+        a.close()
+        again = None
+        for _ in range(50):  # until the daemon has seen the close
+            again = dial()
+            try:
+                if answered(again):
+                    break
+            except (ConnectionResetError, BrokenPipeError):
+                pass
+            again.close()
+            again = None
+            time.sleep(0.05)
+        assert again is not None, "no slot after a connection ended"
+        again.close()
+        b.close()
+        assert d.read_log().count("dns.max_tcp_connections") == 1

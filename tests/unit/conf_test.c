@@ -190,6 +190,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.dns_upstream_timeout_ms, 2000);
     assert_int_equal(c.dns_max_udp, 1232);
     assert_int_equal(c.dns_tcp_idle_ms, 10000);
+    assert_int_equal(c.dns_max_tcp_connections, 256);
     assert_string_equal(c.registry_backend, "embedded");
     assert_string_equal(c.registry_servers, "");
     assert_int_equal(c.registry_max_data_bytes, 1048576);
@@ -427,6 +428,7 @@ static void test_print_schema(void **state)
         "zookeeper.max_connections",
         "dns.listen", "dns.domain", "dns.root", "dns.ttl", "dns.negative_ttl", "dns.forward",
         "dns.upstream", "dns.upstream_timeout_ms", "dns.max_udp_size", "dns.tcp_idle_ms",
+        "dns.max_tcp_connections",
         "registry.backend", "registry.servers", "registry.max_data_bytes",
         "registry.max_watches",
     };
