@@ -9,13 +9,9 @@
 #include "d_4lw.h"
 #include "d_zk_int.h"
 
-/* Nodes owned by a session (mntr's zk_ephemerals_count). The registry
- * keeps no total, so this walks the tree: again only after a write, and on
- * a tree of more than ZKD_4LW_EPH_WALK_NODES nodes (where a walk takes
- * milliseconds) at most once per ZKD_4LW_EPH_MAX_AGE_MS. */
+/* Nodes owned by a session (mntr's zk_ephemerals_count), counted by the
+ * registry as they come and go. */
 size_t zkd_4lw_ephemerals(zkd_zk_srv *s);
-#define ZKD_4LW_EPH_WALK_NODES 100000
-#define ZKD_4LW_EPH_MAX_AGE_MS 10000
 /* A connection's average latency in whole ms (cons avglat). */
 int64_t zkd_4lw_avg(const zkd_zk_stats *st);
 void zkd_4lw_wchs(zkd_zk_srv *s, zk_buf *out);

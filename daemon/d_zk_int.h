@@ -133,9 +133,6 @@ struct zkd_zk_srv {
     zkd_zk_stats st;
     int64_t started_ms;
     int port;              /* first bound port (conf's clientPort) */
-    size_t eph_count;      /* mntr's ephemerals count, as of eph_zxid */
-    int64_t eph_zxid;      /* -1: never counted */
-    int64_t eph_ms;
 };
 
 /* ---- d_zk_conn.c: lifetime, input and output ---------------------------- */

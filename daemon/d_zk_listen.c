@@ -140,7 +140,6 @@ static zkd_zk_srv *listen__srv(zkd *d)
         return NULL;
     s->d = d;
     s->started_ms = zkd_now_ms();
-    s->eph_zxid = -1;
     zkd_idmap_init(&s->sessions);
     zkd_idmap_init(&s->per_ip);
     uv_timer_init(d->loop, &s->sweep);

@@ -370,6 +370,8 @@ int reg_session_clear_auth(reg_t *reg, int64_t session);
 int reg_session_identities(const reg_t *reg, int64_t session,
                            void (*fn)(void *ctx, const reg_auth *id), void *ctx);
 size_t reg_session_count(const reg_t *reg);
+/* Ephemeral nodes, all sessions together (mntr's zk_ephemerals_count); O(1). */
+size_t reg_ephemeral_count(const reg_t *reg);
 /* Calls fn for each committed session (in no particular order), e.g. for
  * the "dump" and "cons" four-letter words; flags are enum reg_session_flags.
  * fn must not call back into the registry. */

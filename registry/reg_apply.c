@@ -51,7 +51,7 @@ int reg__link_kind(reg_t *reg, reg_node *n)
      * stand-in that reg_recover_finish reports for closing. */
     if (!s && !(s = reg__sess_new(reg, owner, 0, REG__S_ORPHAN, NULL, 0)))
         return -ENOMEM;
-    reg__sess_link_eph(s, n);
+    reg__sess_link_eph(reg, s, n);
     return 0;
 }
 
@@ -126,7 +126,7 @@ static void unlink_kind(reg_t *reg, reg_node *n)
     } else if (n->kind == REG__EPHEMERAL) {
         struct reg__session *s = reg__sess_find(reg, reg__ext(n)->owner);
         if (s)
-            reg__sess_unlink_eph(s, n);
+            reg__sess_unlink_eph(reg, s, n);
     }
 }
 
@@ -244,7 +244,7 @@ static int apply_close_session(reg_t *reg, const reg_txn *t,
         if (!path)
             return -ENOMEM;
         if (reg__nkids(n) > 0)
-            reg__sess_unlink_eph(s, n);
+            reg__sess_unlink_eph(reg, s, n);
         else
             reg__apply_delete_node(reg, n, path, t->zxid);
         free(path);

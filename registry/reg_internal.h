@@ -264,8 +264,8 @@ void reg__sess_delete(reg_t *reg, struct reg__session *s);
 /* The id the next CREATE_SESSION gets (ZooKeeper's scheme). */
 int64_t reg__sess_next_id(reg_t *reg, int64_t now);
 void reg__sess_set_closing(reg_t *reg, struct reg__session *s, bool closing);
-void reg__sess_link_eph(struct reg__session *s, reg_node *n);
-void reg__sess_unlink_eph(struct reg__session *s, reg_node *n);
+void reg__sess_link_eph(reg_t *reg, struct reg__session *s, reg_node *n);
+void reg__sess_unlink_eph(reg_t *reg, struct reg__session *s, reg_node *n);
 /* Every session counts as touched at now (after a restart). */
 void reg__sess_restart_clock(reg_t *reg, int64_t now);
 /* Whether session may write (0 = server, or live and not closing). */
@@ -494,6 +494,7 @@ struct reg {
     /* sessions */
     reg__htab sessions;
     size_t nsessions; /* committed ones */
+    size_t neph;      /* ephemeral nodes linked to a session, all sessions */
     struct reg__session **heap;
     size_t heap_len, heap_cap;
     uint64_t next_session;

@@ -229,8 +229,9 @@ void reg__sess_restart_clock(reg_t *reg, int64_t now)
 
 /* ---- ephemerals ----------------------------------------------------------- */
 
-void reg__sess_link_eph(struct reg__session *s, reg_node *n)
+void reg__sess_link_eph(reg_t *reg, struct reg__session *s, reg_node *n)
 {
+    reg->neph++;
     struct reg__ext *e = reg__ext(n);
     e->eprev = NULL;
     e->enext = s->eph;
@@ -240,8 +241,9 @@ void reg__sess_link_eph(struct reg__session *s, reg_node *n)
     s->neph++;
 }
 
-void reg__sess_unlink_eph(struct reg__session *s, reg_node *n)
+void reg__sess_unlink_eph(reg_t *reg, struct reg__session *s, reg_node *n)
 {
+    reg->neph--;
     struct reg__ext *e = reg__ext(n);
     if (e->eprev)
         reg__ext(e->eprev)->enext = e->enext;
@@ -396,6 +398,11 @@ int reg_session_identities(const reg_t *reg, int64_t session,
 size_t reg_session_count(const reg_t *reg)
 {
     return reg->nsessions;
+}
+
+size_t reg_ephemeral_count(const reg_t *reg)
+{
+    return reg->neph;
 }
 
 void reg_session_foreach(const reg_t *reg,

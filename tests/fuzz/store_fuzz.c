@@ -50,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_NOW 1700000000000 /* ms: a fixed clock keeps runs repeatable */
 #define FZ_MAX_RECORDS 64
+#define FZ_PATH_MAX (1u << 17) /* the snapshot reader bounds a path at 64 KiB */
 
 /* ---- bytes in memory ------------------------------------------------------ */
 
@@ -183,54 +184,92 @@ static void fz_dump_acl(void *ctx, const reg_acl *a)
     (void)fz_put(ctx, line, (size_t)n);
 }
 
-/* Walks the tree through the read API (every node found by its path, its
- * parent the one it hangs under) and, when out is given, writes each node's
- * path, stat, data and ACL to it: the tree as clients see it. */
-static void fz_walk(reg_t *reg, const reg_node *n, char *path, size_t plen, size_t depth,
-                    fz_mem *out)
+/* One node of the walk: found by its path, and (when out is given) its
+ * path, stat, data and ACL written to out: the tree as clients see it. */
+static void fz_visit(reg_t *reg, const reg_node *n, const char *path, size_t plen,
+                     fz_mem *out, size_t *neph)
 {
-    size_t dlen, nlen;
+    size_t dlen;
     reg_stat st;
     const char *p = plen ? path : "/";
     const void *data = reg_node_data(n, &dlen);
     reg_node_stat(n, &st);
     CHECK(st.data_length >= -1);
     CHECK(reg_lookup(reg, p) == n);
-    if (out) {
-        char line[256];
-        int k = snprintf(line, sizeof line, "\n%zu c%lld m%lld p%lld t%lld/%lld v%d/%d/%d o%llx d",
-                         plen, (long long)st.czxid, (long long)st.mzxid, (long long)st.pzxid,
-                         (long long)st.ctime, (long long)st.mtime, st.version, st.cversion,
-                         st.aversion, (unsigned long long)st.ephemeral_owner);
-        CHECK(fz_put(out, line, (size_t)k) == 0 && fz_put(out, p, strlen(p)) == 0);
-        CHECK(fz_put(out, &st.data_length, sizeof st.data_length) == 0);
-        CHECK(dlen == 0 || fz_put(out, data, dlen) == 0);
-        CHECK(reg_get_acl(reg, 0, p, NULL, fz_dump_acl, out) == 0);
+    *neph += st.ephemeral_owner != 0;
+    if (!out)
+        return;
+    char line[256];
+    int k = snprintf(line, sizeof line, "\n%zu c%lld m%lld p%lld t%lld/%lld v%d/%d/%d o%llx d",
+                     plen, (long long)st.czxid, (long long)st.mzxid, (long long)st.pzxid,
+                     (long long)st.ctime, (long long)st.mtime, st.version, st.cversion,
+                     st.aversion, (unsigned long long)st.ephemeral_owner);
+    CHECK(fz_put(out, line, (size_t)k) == 0 && fz_put(out, p, strlen(p)) == 0);
+    CHECK(fz_put(out, &st.data_length, sizeof st.data_length) == 0);
+    CHECK(dlen == 0 || fz_put(out, data, dlen) == 0);
+    CHECK(reg_get_acl(reg, 0, p, NULL, fz_dump_acl, out) == 0);
+}
+
+static size_t fz_push(char *path, size_t plen, const reg_node *c)
+{
+    size_t nlen;
+    const char *name = reg_node_name(c, &nlen);
+    CHECK(plen + 1 + nlen < FZ_PATH_MAX);
+    path[plen] = '/';
+    memcpy(path + plen + 1, name, nlen);
+    path[plen + 1 + nlen] = '\0';
+    return plen + 1 + nlen;
+}
+
+static size_t fz_pop(char *path, size_t plen)
+{
+    while (plen > 0 && path[plen - 1] != '/')
+        plen--;
+    plen = plen > 0 ? plen - 1 : 0;
+    path[plen] = '\0';
+    return plen;
+}
+
+/* Every node in depth-first order, without recursion (a snapshot may hold
+ * a chain 30,000 deep), each checked under the parent it was found under. */
+static void fz_walk(reg_t *reg, fz_mem *out, size_t *neph)
+{
+    char *path = malloc(FZ_PATH_MAX);
+    CHECK(path != NULL);
+    size_t plen = 0;
+    path[0] = '\0';
+    const reg_node *root = reg_lookup(reg, "/"), *n = root;
+    fz_visit(reg, root, path, 0, out, neph);
+    for (;;) {
+        const reg_node *c = reg_node_first_child(n), *up = n;
+        if (!c) {
+            while (n != root && !(c = reg_node_next_sibling(n))) {
+                n = reg_node_parent(n);
+                plen = fz_pop(path, plen);
+            }
+            if (n == root)
+                break;
+            plen = fz_pop(path, plen);
+            up = reg_node_parent(n);
+        }
+        CHECK(reg_node_parent(c) == up);
+        plen = fz_push(path, plen, c);
+        fz_visit(reg, c, path, plen, out, neph);
+        n = c;
     }
-    if (depth > 64)
-        return; /* deep enough: the snapshot reader bounds the total path */
-    for (const reg_node *c = reg_node_first_child(n); c; c = reg_node_next_sibling(c)) {
-        const char *name = reg_node_name(c, &nlen);
-        if (plen + 1 + nlen >= 4096)
-            continue;
-        path[plen] = '/';
-        memcpy(path + plen + 1, name, nlen);
-        path[plen + 1 + nlen] = '\0';
-        CHECK(reg_node_parent(c) == n);
-        fz_walk(reg, c, path, plen + 1 + nlen, depth + 1, out);
-        path[plen] = '\0';
-    }
+    free(path);
 }
 
 static fz_mem fz_dump(reg_t *reg)
 {
     fz_mem out = {0};
-    char path[4096] = "";
     char head[64];
     int k = snprintf(head, sizeof head, "zxid %lld nodes %zu", (long long)reg_last_zxid(reg),
                      reg_node_count(reg));
     CHECK(fz_put(&out, head, (size_t)k) == 0);
-    fz_walk(reg, reg_lookup(reg, "/"), path, 0, 0, &out);
+    size_t neph = 0;
+    fz_walk(reg, &out, &neph);
+    CHECK(neph == reg_ephemeral_count(reg)); /* the count the registry keeps */
     return out;
 }
 

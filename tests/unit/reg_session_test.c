@@ -699,6 +699,32 @@ static void test_acl_check_table(void **state)
     }
 }
 
+/* reg_ephemeral_count follows creates, deletes and session closes; TTL
+ * and container nodes are not ephemerals. */
+static void test_ephemeral_count(void **state)
+{
+    fx *f = *state;
+    int64_t a = fx_session(f, 10000, 0), b = fx_session(f, 10000, REG_SESSION_LOCAL);
+    assert_int_equal(reg_ephemeral_count(f->reg), 0);
+    assert_int_equal(fx_create(f, a, "/e1", NULL, REG_CREATE_EPHEMERAL, NULL, 0), 0);
+    assert_int_equal(fx_create(f, a, "/e2-", NULL, REG_CREATE_EPHEMERAL | REG_CREATE_SEQUENTIAL,
+                               NULL, 0), 0);
+    assert_int_equal(fx_create(f, b, "/e3", NULL, REG_CREATE_EPHEMERAL, NULL, 0), 0);
+    assert_int_equal(fx_create(f, a, "/c", NULL, REG_CREATE_CONTAINER, NULL, 0), 0);
+    reg_op ttl = fx_op_create("/t", NULL, REG_CREATE_TTL);
+    ttl.ttl_ms = 1000;
+    assert_int_equal(fx_write(f, a, &ttl, NULL), 0);
+    assert_int_equal(fx_create(f, a, "/e1", NULL, REG_CREATE_EPHEMERAL, NULL, 0),
+                     REG_ENODEEXISTS);
+    assert_int_equal(reg_ephemeral_count(f->reg), 3);
+    assert_int_equal(fx_delete(f, 0, "/e1", -1), 0);
+    assert_int_equal(reg_ephemeral_count(f->reg), 2);
+    assert_int_equal(fx_close(f, a), 0);
+    assert_int_equal(reg_ephemeral_count(f->reg), 1);
+    assert_int_equal(fx_close(f, b), 0);
+    assert_int_equal(reg_ephemeral_count(f->reg), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +740,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_acl_null_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_fixup_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_check_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ephemeral_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acl_perms, setup, teardown),
     };
