@@ -260,6 +260,8 @@ typedef struct reg_config {
     size_t max_data_bytes;   /* default 1 MiB, at most 1 GiB */
     size_t max_path_bytes;   /* default 4096, at most 65535 */
     size_t max_pending;      /* txns prepared but not committed; default 100000 */
+    size_t gc_scan;          /* containers and TTL nodes one reg_collect_garbage
+                                looks at, at least; default 32768 */
     size_t max_watches;      /* paths one watcher watches; default 1000000. A read
                                 or addWatch/setWatches that would pass it fails
                                 with REG_EQUOTAEXCEEDED and leaves no watch */
@@ -475,7 +477,11 @@ size_t reg_watch_count(const reg_t *reg);
  * whose mtime + ttl passed at now_ms; the caller deletes them with
  * version -1 writes. Nodes that a pending txn changes (a delete named by an
  * earlier call and not yet committed) are left for a later call. Returns
- * how many. */
+ * how many. A call looks at gc_scan candidates, or a thirtieth of them when
+ * that is more, going on where the last call stopped: with the daemon's
+ * 2 s tick every one is looked at within a minute (ZooKeeper's container
+ * check interval), and a call costs the loop a fraction of a millisecond
+ * rather than a walk of every container and TTL node. */
 size_t reg_collect_garbage(reg_t *reg, int64_t now_ms, char **paths, size_t max);
 
 /* Number of znodes, the root included (ZooKeeper's mntr znode_count is one

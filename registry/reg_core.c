@@ -18,6 +18,7 @@ void reg_config_default(reg_config *cfg)
     cfg->max_path_bytes = 4096;
     cfg->max_pending = 100000;
     cfg->max_watches = 1000000;
+    cfg->gc_scan = 32768;
     cfg->server_id = 0;
 }
 
@@ -33,6 +34,8 @@ static void fill_defaults(reg_config *cfg)
         cfg->max_pending = d.max_pending;
     if (cfg->max_watches == 0)
         cfg->max_watches = d.max_watches;
+    if (cfg->gc_scan == 0)
+        cfg->gc_scan = d.gc_scan;
     if (cfg->max_data_bytes > (1u << 30))
         cfg->max_data_bytes = 1u << 30; /* what the codec and snapshots take */
     if (cfg->max_path_bytes > UINT16_MAX)

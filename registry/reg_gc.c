@@ -2,7 +2,9 @@
  * reg_gc.c - containers, TTL nodes and the end of recovery.
  *
  * Containers and TTL nodes are kept on one intrusive list (the links live in
- * their struct reg__ext), so finding candidates never walks the tree. The
+ * their struct reg__ext), so finding candidates never walks the tree, and a
+ * call looks at a bounded share of the list, going round it from where the
+ * last one stopped (a million TTL nodes took 11-14 ms per call whole). The
  * rules are ContainerManager.getCandidates': a container that has had
  * children (cversion > 0) and has none now, a TTL node without children
  * whose mtime is more than its TTL ago. The registry only names them; the
@@ -21,11 +23,15 @@ void reg__gc_link(reg_t *reg, reg_node *n)
     if (reg->gc)
         reg__ext(reg->gc)->eprev = n;
     reg->gc = n;
+    reg->ngc++;
 }
 
 void reg__gc_unlink(reg_t *reg, reg_node *n)
 {
     struct reg__ext *e = reg__ext(n);
+    if (reg->gc_next == n)
+        reg->gc_next = e->enext;
+    reg->ngc--;
     if (e->eprev)
         reg__ext(e->eprev)->enext = e->enext;
     else
@@ -47,10 +53,23 @@ static bool collectable(const reg_node *n, int64_t now)
     return (uint64_t)now - (uint64_t)n->mtime > (uint64_t)ttl;
 }
 
+/* The candidate after n, the list read as a ring. */
+static reg_node *gc_after(const reg_t *reg, const reg_node *n)
+{
+    reg_node *next = reg__ext(n)->enext;
+    return next ? next : reg->gc;
+}
+
 size_t reg_collect_garbage(reg_t *reg, int64_t now_ms, char **paths, size_t max)
 {
-    size_t k = 0;
-    for (reg_node *n = reg->gc; n && k < max; n = reg__ext(n)->enext) {
+    size_t k = 0, budget = reg->cfg.gc_scan;
+    if (budget < reg->ngc / 30)
+        budget = reg->ngc / 30;
+    if (budget > reg->ngc)
+        budget = reg->ngc;
+    reg_node *n = reg->gc_next ? reg->gc_next : reg->gc;
+    for (size_t seen = 0; n && seen < budget && k < max; seen++, n = gc_after(reg, n)) {
+        reg->gc_next = gc_after(reg, n);
         if (!collectable(n, now_ms))
             continue;
         char *p = reg__node_path_dup(n);

@@ -500,6 +500,8 @@ struct reg {
     uint64_t next_session;
 
     reg_node *gc; /* containers and TTL nodes */
+    reg_node *gc_next; /* where the next reg_collect_garbage looks first */
+    size_t ngc;
 
     /* watches */
     reg__htab wpaths;

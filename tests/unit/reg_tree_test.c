@@ -437,6 +437,58 @@ static void test_parents(void **state)
     assert_false(fx_exists(f, "/r1"));
 }
 
+/* A collect call looks at gc_scan candidates and the next goes on where it
+ * stopped: ten expired TTL nodes among five busy containers come back four
+ * looks at a time, deleting the node the next call would start at is fine,
+ * and every expired one is found once each round. */
+static void test_gc_scan_rotates(void **state)
+{
+    (void)state;
+    reg_config cfg;
+    reg_config_default(&cfg);
+    cfg.gc_scan = 4;
+    fx *f = fx_new_cfg(&cfg);
+    char p[32], *paths[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(p, sizeof p, "/busy%d", i);
+        assert_int_equal(fx_create(f, 0, p, NULL, REG_CREATE_CONTAINER, NULL, 0), 0);
+        snprintf(p, sizeof p, "/busy%d/k", i);
+        assert_int_equal(fx_create(f, 0, p, NULL, 0, NULL, 0), 0);
+    }
+    for (int i = 0; i < 10; i++) {
+        snprintf(p, sizeof p, "/t%d", i);
+        reg_op op = fx_op_create(p, NULL, REG_CREATE_TTL);
+        op.ttl_ms = 1000;
+        assert_int_equal(fx_write(f, 0, &op, NULL), 0);
+    }
+    int64_t later = f->now + 5000;
+    size_t found = 0, calls = 0, got;
+    bool deleted_other = false;
+    while (found < 10 && calls < 20) {
+        got = reg_collect_garbage(f->reg, later, paths, 16);
+        calls++;
+        assert_true(got <= 4);
+        for (size_t i = 0; i < got; i++) {
+            assert_int_equal(strncmp(paths[i], "/t", 2), 0);
+            assert_int_equal(fx_delete(f, 0, paths[i], -1), 0);
+            free(paths[i]);
+        }
+        found += got;
+        if (!deleted_other && found > 0 && found < 10) {
+            /* an expired node deleted by someone else: maybe the next start */
+            for (int i = 0; i < 10 && !deleted_other; i++) {
+                snprintf(p, sizeof p, "/t%d", i);
+                deleted_other = fx_delete(f, 0, p, -1) == 0;
+            }
+            found += deleted_other;
+        }
+    }
+    assert_int_equal(found, 10);
+    assert_true(calls >= 3); /* 15 candidates, 4 looks a call */
+    assert_int_equal(reg_collect_garbage(f->reg, later, paths, 16), 0);
+    fx_free(f);
+}
+
 static void test_container_ttl_gc(void **state)
 {
     fx *f = *state;
@@ -647,6 +699,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sequential, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_ttl_gc, setup, teardown),
+        cmocka_unit_test(test_gc_scan_rotates),
         cmocka_unit_test_setup_teardown(test_many_children, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icase_and_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subtree_zxid, setup, teardown),
