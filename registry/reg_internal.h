@@ -77,6 +77,7 @@ struct reg__dir {
     int64_t pzxid;
     int32_t cversion; /* ZooKeeper's stored value: number of child creates */
     int32_t count;
+    int64_t ndesc;    /* descendants (getAllChildrenNumber), kept by link/unlink */
 };
 
 struct reg_node {

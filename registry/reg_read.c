@@ -88,23 +88,6 @@ int reg_children(reg_t *reg, int64_t session, const char *path, uint64_t watcher
     return 0;
 }
 
-static int32_t count_descendants(const reg_node *top)
-{
-    int32_t count = 0;
-    const reg_node *cur = reg_node_first_child(top);
-    while (cur) {
-        count++;
-        const reg_node *next = reg_node_first_child(cur);
-        while (!next && cur != top) {
-            next = reg_node_next_sibling(cur);
-            if (!next)
-                cur = cur->parent;
-        }
-        cur = next;
-    }
-    return count;
-}
-
 int reg_all_children_number(reg_t *reg, int64_t session, const char *path,
                             int32_t *count)
 {
@@ -113,7 +96,7 @@ int reg_all_children_number(reg_t *reg, int64_t session, const char *path,
     if (rc)
         return rc;
     if (count)
-        *count = n->parent ? count_descendants(n) : (int32_t)(reg->nnodes - 1);
+        *count = n->dir ? (int32_t)n->dir->ndesc : 0; /* jute int, as ZooKeeper's */
     return 0;
 }
 

@@ -101,6 +101,20 @@ struct reg__dir *reg__node_dir(reg_t *reg, reg_node *n)
     return n->dir;
 }
 
+/* Adds delta to the descendant count of n and each of its ancestors, so
+ * that getAllChildrenNumber is a read, not a walk of the subtree (which a
+ * client could have the loop do for a million nodes per request). */
+static void add_descendants(reg_node *n, int64_t delta)
+{
+    for (; n; n = n->parent)
+        n->dir->ndesc += delta;
+}
+
+static int64_t subtree_size(const reg_node *n)
+{
+    return 1 + (n->dir ? n->dir->ndesc : 0);
+}
+
 int reg__node_link(reg_t *reg, reg_node *parent, reg_node *n)
 {
     if (!reg__node_dir(reg, parent))
@@ -108,6 +122,7 @@ int reg__node_link(reg_t *reg, reg_node *parent, reg_node *n)
     reg__avl_insert(&parent->dir->root, n);
     parent->dir->count++;
     n->parent = parent;
+    add_descendants(parent, subtree_size(n));
     return 0;
 }
 
@@ -117,6 +132,7 @@ void reg__node_unlink(reg_t *reg, reg_node *n)
     reg_node *p = n->parent;
     reg__avl_remove(&p->dir->root, n);
     p->dir->count--;
+    add_descendants(p, -subtree_size(n));
     n->parent = NULL;
 }
 

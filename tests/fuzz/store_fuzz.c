@@ -197,13 +197,16 @@ static void fz_visit(reg_t *reg, const reg_node *n, const char *path, size_t ple
     CHECK(st.data_length >= -1);
     CHECK(reg_lookup(reg, p) == n);
     *neph += st.ephemeral_owner != 0;
+    int32_t below = -1;
+    CHECK(reg_all_children_number(reg, 0, p, &below) == 0 && below >= st.num_children);
     if (!out)
         return;
     char line[256];
-    int k = snprintf(line, sizeof line, "\n%zu c%lld m%lld p%lld t%lld/%lld v%d/%d/%d o%llx d",
-                     plen, (long long)st.czxid, (long long)st.mzxid, (long long)st.pzxid,
+    int k = snprintf(line, sizeof line,
+                     "\n%zu c%lld m%lld p%lld t%lld/%lld v%d/%d/%d o%llx b%d d", plen,
+                     (long long)st.czxid, (long long)st.mzxid, (long long)st.pzxid,
                      (long long)st.ctime, (long long)st.mtime, st.version, st.cversion,
-                     st.aversion, (unsigned long long)st.ephemeral_owner);
+                     st.aversion, (unsigned long long)st.ephemeral_owner, below);
     CHECK(fz_put(out, line, (size_t)k) == 0 && fz_put(out, p, strlen(p)) == 0);
     CHECK(fz_put(out, &st.data_length, sizeof st.data_length) == 0);
     CHECK(dlen == 0 || fz_put(out, data, dlen) == 0);
@@ -239,6 +242,8 @@ static void fz_walk(reg_t *reg, fz_mem *out, size_t *neph)
     size_t plen = 0;
     path[0] = '\0';
     const reg_node *root = reg_lookup(reg, "/"), *n = root;
+    size_t nodes = 1;
+    int32_t below = -1;
     fz_visit(reg, root, path, 0, out, neph);
     for (;;) {
         const reg_node *c = reg_node_first_child(n), *up = n;
@@ -255,9 +260,12 @@ static void fz_walk(reg_t *reg, fz_mem *out, size_t *neph)
         CHECK(reg_node_parent(c) == up);
         plen = fz_push(path, plen, c);
         fz_visit(reg, c, path, plen, out, neph);
+        nodes++;
         n = c;
     }
     free(path);
+    /* the count getAllChildrenNumber keeps, against the walk */
+    CHECK(reg_all_children_number(reg, 0, "/", &below) == 0 && (size_t)below == nodes - 1);
 }
 
 static fz_mem fz_dump(reg_t *reg)

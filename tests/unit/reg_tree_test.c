@@ -437,6 +437,78 @@ static void test_parents(void **state)
     assert_false(fx_exists(f, "/r1"));
 }
 
+/* The descendants under n, counted by walking (what getAllChildrenNumber
+ * answered before the registry kept the count). */
+static int32_t walk_count(const reg_node *n)
+{
+    int32_t k = 0;
+    for (const reg_node *c = reg_node_first_child(n); c; c = reg_node_next_sibling(c))
+        k += 1 + walk_count(c);
+    return k;
+}
+
+static void check_counts(fx *f, const reg_node *n, char *path, size_t plen)
+{
+    int32_t got = -1;
+    assert_int_equal(reg_all_children_number(f->reg, 0, plen ? path : "/", &got), 0);
+    assert_int_equal(got, walk_count(n));
+    for (const reg_node *c = reg_node_first_child(n); c; c = reg_node_next_sibling(c)) {
+        size_t len;
+        const char *name = reg_node_name(c, &len);
+        path[plen] = '/';
+        memcpy(path + plen + 1, name, len);
+        path[plen + 1 + len] = '\0';
+        check_counts(f, c, path, plen + 1 + len);
+        path[plen] = '\0';
+    }
+}
+
+/* getAllChildrenNumber reads a count kept by every link and unlink: random
+ * creates and deletes (multi included) over a few levels, checked at every
+ * node against a walk; then a session's ephemerals go with its close. */
+static void test_all_children_number_kept(void **state)
+{
+    fx *f = *state;
+    static const char *const names[] = {"a", "b", "c"};
+    char p[64], path[256];
+    uint32_t seed = 12345;
+    int64_t s = fx_session(f, 10000, 0);
+    for (int round = 0; round < 600; round++) {
+        seed = seed * 1103515245u + 12345u;
+        int depth = 1 + (int)(seed >> 16) % 3;
+        size_t len = 0;
+        for (int d = 0; d < depth; d++) {
+            seed = seed * 1103515245u + 12345u;
+            len += (size_t)snprintf(p + len, sizeof p - len, "/%s", names[(seed >> 16) % 3]);
+        }
+        seed = seed * 1103515245u + 12345u;
+        switch ((seed >> 16) % 4) {
+        case 0:
+        case 1:
+            (void)fx_create(f, (seed >> 20) % 3 == 0 ? s : 0, p, NULL,
+                            (seed >> 20) % 3 == 0 ? REG_CREATE_EPHEMERAL : 0, NULL, 0);
+            break;
+        case 2:
+            (void)fx_delete(f, 0, p, -1);
+            break;
+        default: {
+            reg_op ops[2] = {fx_op_create(p, NULL, 0), fx_op_delete(p, -1)};
+            reg_op multi = {.type = REG_OP_MULTI, .ops = ops, .nops = (seed >> 24) % 2 + 1};
+            reg_result res = {0};
+            (void)fx_write(f, 0, &multi, &res);
+            reg_result_clear(&res);
+        }
+        }
+        if (round % 50 == 49) {
+            path[0] = '\0';
+            check_counts(f, reg_lookup(f->reg, "/"), path, 0);
+        }
+    }
+    assert_int_equal(fx_close(f, s), 0);
+    path[0] = '\0';
+    check_counts(f, reg_lookup(f->reg, "/"), path, 0);
+}
+
 /* A collect call looks at gc_scan candidates and the next goes on where it
  * stopped: ten expired TTL nodes among five busy containers come back four
  * looks at a time, deleting the node the next call would start at is fine,
@@ -700,6 +772,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_ttl_gc, setup, teardown),
         cmocka_unit_test(test_gc_scan_rotates),
+        cmocka_unit_test_setup_teardown(test_all_children_number_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_children, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icase_and_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subtree_zxid, setup, teardown),
