@@ -196,6 +196,7 @@ static struct {
     const char *root;
     const char *tag;
     int window, nconns, keys, kids, bytes, quiet, tick_ms;
+    int64_t ttl_ms; /* fill: TTL nodes with this TTL; 0: persistent ones */
     double secs;
     uint64_t count;
     long srv_pid;
@@ -340,9 +341,15 @@ static void issue(slot *s)
         int rc;
         s->t0 = bc_now_ns();
         switch (G.op) {
+        case OP_FILL:
+            if (G.ttl_ms > 0) {
+                rc = zoo_acreate_ttl(c->zh, p, G.data, G.bytes, &ZOO_OPEN_ACL_UNSAFE,
+                                     ZOO_PERSISTENT_WITH_TTL, G.ttl_ms, cb_string, s);
+                break;
+            }
+            /* fall through */
         case OP_CREATE:
         case OP_MKKEY:
-        case OP_FILL:
             rc = zoo_acreate(c->zh, p, G.data, G.bytes, &ZOO_OPEN_ACL_UNSAFE, 0, cb_string, s);
             break;
         case OP_MKKID:
@@ -614,6 +621,7 @@ static void usage(FILE *f)
             "       zkload run  -s HOST:PORT [-o create,get,set,children,exists,delete]\n"
             "                   [-w WINDOW] [-c CONNS] [-d SECS] [-n COUNT] [-t TAG] [-P PID]\n"
             "       zkload fill -s HOST:PORT -n COUNT [-r ROOT] [-w WINDOW] [-c CONNS] [-d SECS]\n"
+            "                   [-L TTL_MS]\n"
             "  -s  server (127.0.0.1:2181)      -r  root znode (/zkbench; fill: /zkmem)\n"
             "  -w  requests outstanding per connection (128, at most %d)\n"
             "  -c  connections, each with its own I/O and completion threads (1, at most %d)\n"
@@ -622,7 +630,8 @@ static void usage(FILE *f)
             "  -b  bytes of data per create/set (100)  -t  tag of this run's create names (t)\n"
             "  -P  also report the CPU of process PID per op\n"
             "  -T  every MS milliseconds, print to stderr the requests completed and the\n"
-            "      largest latency in that interval (to see stalls)\n",
+            "      largest latency in that interval (to see stalls)\n"
+            "  -L  fill: TTL nodes (CreateMode PERSISTENT_WITH_TTL) with this TTL in ms\n",
             MAX_WINDOW, MAX_CONNS);
 }
 
@@ -656,7 +665,7 @@ int main(int argc, char **argv)
     int opt;
     double v;
     optind = 2;
-    while ((opt = getopt(argc, argv, "s:r:o:w:c:d:n:k:K:b:t:P:T:q")) != -1) {
+    while ((opt = getopt(argc, argv, "s:r:o:w:c:d:n:k:K:b:t:P:T:L:q")) != -1) {
         switch (opt) {
         case 's': G.host = optarg; break;
         case 'r': G.root = optarg; root_set = true; break;
@@ -699,6 +708,10 @@ int main(int argc, char **argv)
         case 'T':
             if (parse_num(optarg, 1, 60000, &v)) goto bad;
             G.tick_ms = (int)v;
+            break;
+        case 'L':
+            if (parse_num(optarg, 1, 1099511627775.0, &v)) goto bad;
+            G.ttl_ms = (int64_t)v;
             break;
         default:
             goto bad;
