@@ -142,7 +142,7 @@ static void lw__mntr(zkd_zk_srv *s, zk_buf *out)
     zk_buf_printf(out, "zk_num_alive_connections\t%zu\nzk_outstanding_requests\t%zu\n",
                   s->nconns, d->pipe.queued);
     zk_buf_printf(out, "zk_znode_count\t%zu\nzk_watch_count\t%zu\nzk_ephemerals_count\t%zu\n",
-                  reg_node_count(d->reg) + 1, reg_watch_count(d->reg), zkd_4lw_ephemerals(s));
+                  reg_node_count(d->reg) + 1, reg_watch_count(d->reg), reg_ephemeral_count(d->reg));
     zk_buf_printf(out, "zk_approximate_data_size\t%zu\n", reg_memory_bytes(d->reg));
     zk_buf_printf(out, "zk_open_file_descriptor_count\t%ld\nzk_max_file_descriptor_count\t%lld\n",
                   lw__open_fds(), lw__max_fds());

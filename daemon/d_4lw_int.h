@@ -9,9 +9,6 @@
 #include "d_4lw.h"
 #include "d_zk_int.h"
 
-/* Nodes owned by a session (mntr's zk_ephemerals_count), counted by the
- * registry as they come and go. */
-size_t zkd_4lw_ephemerals(zkd_zk_srv *s);
 /* A connection's average latency in whole ms (cons avglat). */
 int64_t zkd_4lw_avg(const zkd_zk_stats *st);
 void zkd_4lw_wchs(zkd_zk_srv *s, zk_buf *out);

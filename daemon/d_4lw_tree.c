@@ -1,10 +1,10 @@
 /*
  * d_4lw_tree.c - the four-letter words that look at the whole registry:
- * mntr's ephemeral count, wchs and dump.
+ * wchs and dump.
  *
- * None of them walks the tree: the registry counts ephemerals as they come
- * and go, and lists them by session, so a monitor's mntr or dump costs the
- * loop what the sessions hold, not what the tree holds (a walk of 1,000,000
+ * Neither walks the tree: dump lists ephemerals session by session, and
+ * mntr reads the registry's ephemeral count, so a monitor costs the loop
+ * what the sessions hold, not what the tree holds (a walk of 1,000,000
  * znodes took ~100 ms of the loop per mntr or dump).
  *
  * What the registry does not expose is approximated and documented in the
@@ -19,11 +19,6 @@
 #include <time.h>
 
 #include "d_4lw_int.h"
-
-size_t zkd_4lw_ephemerals(zkd_zk_srv *s)
-{
-    return reg_ephemeral_count(s->d->reg);
-}
 
 /* ---- wchs ---------------------------------------------------------------- */
 
