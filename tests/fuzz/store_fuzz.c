@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crc32c.h"
 #include "reg.h"
@@ -398,6 +397,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef STORE_FUZZ_LIBFUZZER
 
+#include "fuzz_driver.h"
+
 /* ---- seeds ----------------------------------------------------------------- */
 
 typedef struct fz_seed {
@@ -495,58 +496,33 @@ static void fz_free_seeds(void)
 }
 
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One mutation: a bit flip, a byte, an interesting 32-bit value (lengths,
  * counts), a cut, or a copied range. */
 static size_t mutate(uint8_t *b, size_t n, size_t cap)
 {
     static const uint32_t vals[] = {0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x10000,
                                     0x7fffffff, 0x80000000u, 0xffffffffu};
-    size_t at = n > 1 ? 1 + rng() % (n - 1) : 0; /* keep the kind byte */
-    switch (rng() % 5) {
+    size_t at = n > 1 ? 1 + fzd_rng() % (n - 1) : 0; /* keep the kind byte */
+    switch (fzd_rng() % 5) {
     case 0:
         if (n > 1)
-            b[at] ^= (uint8_t)(1u << (rng() % 8));
+            b[at] ^= (uint8_t)(1u << (fzd_rng() % 8));
         return n;
     case 1:
         if (n > 1)
-            b[at] = (uint8_t)rng();
+            b[at] = (uint8_t)fzd_rng();
         return n;
     case 2: {
-        uint32_t v = vals[rng() % (sizeof(vals) / sizeof(vals[0]))];
+        uint32_t v = vals[fzd_rng() % (sizeof(vals) / sizeof(vals[0]))];
         for (size_t i = 0; i < 4 && at + i < n; i++)
             b[at + i] = (uint8_t)(v >> (8 * i));
         return n;
     }
     case 3:
-        return n > 1 ? 1 + rng() % (n - 1) : n;
+        return n > 1 ? 1 + fzd_rng() % (n - 1) : n;
     default: {
-        uint8_t tmp[64];
-        size_t from = n > 1 ? 1 + rng() % (n - 1) : 0, len = rng() % sizeof tmp;
-        if (from + len > n)
-            len = n - from;
-        if (n + len > cap)
-            return n;
-        memcpy(tmp, b + from, len);
-        memmove(b + at + len, b + at, n - at);
-        memcpy(b + at, tmp, len);
-        return n + len;
+        size_t from = n > 1 ? 1 + fzd_rng() % (n - 1) : 0, len = fzd_rng() % FZD_COPY_MAX;
+        return fzd_insert_copy(b, n, cap, at, from, len);
     }
     }
 }
@@ -590,18 +566,9 @@ static int fz_load_path(const char *path)
 
 static int write_seeds(const char *dir)
 {
-    for (size_t i = 0; i < nseeds; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/seed-%zu", dir, i);
-        FILE *f = fopen(path, "wb");
-        if (!f || fwrite(seeds[i].p, 1, seeds[i].n, f) != seeds[i].n) {
-            perror(path);
-            if (f)
-                fclose(f);
+    for (size_t i = 0; i < nseeds; i++)
+        if (fzd_write_seed(dir, i, seeds[i].p, seeds[i].n))
             return 1;
-        }
-        fclose(f);
-    }
     printf("store_fuzz: %zu seeds written to %s\n", nseeds, dir);
     return 0;
 }
@@ -622,19 +589,19 @@ int main(int argc, char **argv)
     const char *e = getenv("STORE_FUZZ_ITERS");
     size_t iters = e ? strtoul(e, NULL, 10) : 20000;
     if ((e = getenv("STORE_FUZZ_SEED")) != NULL)
-        rng_state = strtoull(e, NULL, 0) | 1;
+        fzd_rng_state = strtoull(e, NULL, 0) | 1;
     double budget = (e = getenv("STORE_FUZZ_SECONDS")) != NULL ? strtod(e, NULL) : 8.0;
     for (size_t i = 0; i < nseeds; i++)
         LLVMFuzzerTestOneInput(seeds[i].p, seeds[i].n);
     size_t cap = 1u << 16, done = 0;
     uint8_t *buf = malloc(cap);
     CHECK(buf != NULL);
-    double start = now_s();
-    for (; done < iters && now_s() - start < budget; done++) {
-        const fz_seed *s = &seeds[rng() % nseeds];
+    double start = fzd_now_s();
+    for (; done < iters && fzd_now_s() - start < budget; done++) {
+        const fz_seed *s = &seeds[fzd_rng() % nseeds];
         size_t n = s->n < cap ? s->n : cap;
         memcpy(buf, s->p, n);
-        for (int k = 1 + (int)(rng() % 4); k > 0; k--)
+        for (int k = 1 + (int)(fzd_rng() % 4); k > 0; k--)
             n = mutate(buf, n, cap);
         LLVMFuzzerTestOneInput(buf, n);
     }

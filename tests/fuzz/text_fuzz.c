@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "text_session.h"
 
@@ -180,6 +179,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef TEXT_FUZZ_LIBFUZZER
 
+#include "fuzz_driver.h"
+
 /* Conversations that reach every verb, with the data a client sends. */
 static const char *const seeds[] = {
     "REGISTER web 10.0.0.1 8080 weight=3 priority=1 tag=blue txt=k=v\n"
@@ -193,68 +194,33 @@ static const char *const seeds[] = {
     "REGISTER db ::1 5432 id=primary\nREGISTER db 10.0.0.2 5432\n",
 };
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A bit flip, a byte, a cut, or a copy of a range of the input. */
 static size_t mutate(uint8_t *b, size_t n, size_t cap)
 {
-    size_t at = n ? rng() % n : 0;
-    switch (rng() % 4) {
+    size_t at = n ? fzd_rng() % n : 0;
+    switch (fzd_rng() % 4) {
     case 0:
         if (n)
-            b[at] ^= (uint8_t)(1u << (rng() % 8));
+            b[at] ^= (uint8_t)(1u << (fzd_rng() % 8));
         return n;
     case 1:
         if (n)
-            b[at] = (uint8_t)rng();
+            b[at] = (uint8_t)fzd_rng();
         return n;
     case 2:
-        return n ? rng() % n : 0;
+        return n ? fzd_rng() % n : 0;
     default: {
-        uint8_t tmp[64];
-        size_t from = n ? rng() % n : 0, len = rng() % sizeof tmp;
-        if (from + len > n)
-            len = n - from;
-        if (n + len > cap)
-            return n;
-        memcpy(tmp, b + from, len);
-        memmove(b + at + len, b + at, n - at);
-        memcpy(b + at, tmp, len);
-        return n + len;
+        size_t from = n ? fzd_rng() % n : 0, len = fzd_rng() % FZD_COPY_MAX;
+        return fzd_insert_copy(b, n, cap, at, from, len);
     }
     }
 }
 
 static int write_seeds(const char *dir)
 {
-    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/seed-%zu", dir, i);
-        FILE *f = fopen(path, "wb");
-        size_t len = strlen(seeds[i]);
-        if (!f || fwrite(seeds[i], 1, len, f) != len) {
-            perror(path);
-            if (f)
-                fclose(f);
+    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+        if (fzd_write_seed(dir, i, seeds[i], strlen(seeds[i])))
             return 1;
-        }
-        fclose(f);
-    }
     return 0;
 }
 
@@ -266,17 +232,17 @@ int main(int argc, char **argv)
     const char *e = getenv("TEXT_FUZZ_ITERS");
     size_t iters = e ? strtoul(e, NULL, 10) : 20000, done = 0;
     if ((e = getenv("TEXT_FUZZ_SEED")) != NULL)
-        rng_state = strtoull(e, NULL, 0) | 1;
+        fzd_rng_state = strtoull(e, NULL, 0) | 1;
     double budget = (e = getenv("TEXT_FUZZ_SECONDS")) != NULL ? strtod(e, NULL) : 5.0;
     for (size_t i = 0; i < NSEEDS; i++)
         LLVMFuzzerTestOneInput((const uint8_t *)seeds[i], strlen(seeds[i]));
     uint8_t buf[4096];
-    double start = now_s();
-    for (; done < iters && now_s() - start < budget; done++) {
-        const char *s = seeds[rng() % NSEEDS];
+    double start = fzd_now_s();
+    for (; done < iters && fzd_now_s() - start < budget; done++) {
+        const char *s = seeds[fzd_rng() % NSEEDS];
         size_t n = strlen(s);
         memcpy(buf, s, n);
-        for (int k = 1 + (int)(rng() % 6); k > 0; k--)
+        for (int k = 1 + (int)(fzd_rng() % 6); k > 0; k--)
             n = mutate(buf, n, sizeof buf);
         LLVMFuzzerTestOneInput(buf, n);
     }
